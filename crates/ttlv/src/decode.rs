@@ -373,7 +373,7 @@ impl<'a> Field<'a> {
             }
             RawValue::Integer(v) => Value::Integer(v),
             RawValue::LongInteger(v) => Value::LongInteger(v),
-            RawValue::BigInteger(v) => Value::BigInteger(BigInt::from_wire(v)),
+            RawValue::BigInteger(v) => Value::BigInteger(BigInt::from_signed_bytes_be(v)),
             RawValue::Enumeration(v) => Value::Enumeration(v),
             RawValue::Boolean(v) => Value::Boolean(v),
             RawValue::TextString(v) => Value::TextString(v.to_owned()),

@@ -107,11 +107,6 @@ impl BigInt {
         BigInt(out)
     }
 
-    /// From the exact wire bytes: their length must already be a positive multiple of 8.
-    pub(crate) fn from_wire(bytes: &[u8]) -> Self {
-        BigInt(bytes.to_vec())
-    }
-
     /// The wire bytes: two's complement, big-endian, a multiple of 8 long.
     pub fn as_bytes(&self) -> &[u8] {
         if self.0.is_empty() { &[0; 8] } else { &self.0 }
