@@ -3,6 +3,13 @@
 
 use crate::{Item, ItemType, Tag, Value};
 
+/// A Structure whose length is not yet written: hand it back to [`Writer::close`].
+#[derive(Debug)]
+#[must_use = "a Structure must be closed, or its length stays 0"]
+pub struct OpenStructure {
+    start: usize,
+}
+
 /// Appends TTLV items to a byte buffer.
 #[derive(Debug, Default)]
 pub struct Writer {
@@ -34,9 +41,23 @@ impl Writer {
 
     /// Writes a Structure whose children `body` writes, then sets its length.
     pub fn structure(&mut self, tag: Tag, body: impl FnOnce(&mut Writer)) {
+        let open = self.open(tag);
+        body(self);
+        self.close(open);
+    }
+
+    /// Starts a Structure: its header, with a length that [`Writer::close`] sets once the
+    /// children are written. For encoders that wrap a `Writer` and so cannot use
+    /// [`Writer::structure`]'s closure.
+    pub fn open(&mut self, tag: Tag) -> OpenStructure {
         let start = self.buf.len();
         self.header(tag, ItemType::Structure, 0);
-        body(self);
+        OpenStructure { start }
+    }
+
+    /// Ends the Structure that `open` started: the one place a Structure length is set.
+    pub fn close(&mut self, open: OpenStructure) {
+        let start = open.start;
         // Children are whole items, each a multiple of 8 long, so the structure's length is
         // one too and it needs no padding.
         let length = wire_len(self.buf.len() - start - crate::HEADER_LEN);

@@ -23,7 +23,7 @@ mod tag;
 pub use decode::{
     DecodeContext, Field, HEADER_LEN, Limits, RawValue, Reader, decode_item, message_len,
 };
-pub use encode::{Writer, encode_item};
+pub use encode::{OpenStructure, Writer, encode_item};
 pub use error::{DecodeError, DecodeErrorKind};
 pub use item::{BigInt, Item, Value};
 pub use tag::{ItemType, Tag};
