@@ -39,25 +39,39 @@ impl AttributeName {
             return AttributeName::Standard(tag);
         }
         match name.split_once('-') {
-            Some((vendor, rest)) => AttributeName::Custom {
+            // An empty vendor part ("-Name") is no vendor: the name is the whole string, so
+            // that writing it back as 1.x text gives the same string.
+            Some((vendor, rest)) if !vendor.is_empty() => AttributeName::Custom {
                 vendor: vendor.into(),
                 name: rest.into(),
             },
-            None => AttributeName::Custom {
+            _ => AttributeName::Custom {
                 vendor: String::new(),
                 name: name.into(),
             },
         }
     }
 
-    /// The 1.x name; a standard attribute without one (2.x-only) uses its tag name.
+    /// A vendor attribute from a 2.x Vendor Identification and Attribute Name, in the one
+    /// form that survives both shapes: the form its 1.x name (`vendor-name`) reads back as.
+    /// So an empty vendor with a standard name is the standard attribute, and a vendor with a
+    /// `-` in it splits at the first one.
+    pub fn custom(vendor: &str, name: &str) -> Self {
+        if vendor.is_empty() {
+            AttributeName::from_v1(name)
+        } else {
+            AttributeName::from_v1(&format!("{vendor}-{name}"))
+        }
+    }
+
+    /// The 1.x name. Decoding builds `Standard` only for tags the attribute table names, so
+    /// the fallbacks serve hand-built values only.
     pub fn v1_name(&self) -> Cow<'_, str> {
         match self {
-            AttributeName::Standard(tag) => Cow::Borrowed(
-                attribute_name(*tag)
-                    .or_else(|| tag.name())
-                    .unwrap_or("Unknown Attribute"),
-            ),
+            AttributeName::Standard(tag) => match attribute_name(*tag).or_else(|| tag.name()) {
+                Some(name) => Cow::Borrowed(name),
+                None => Cow::Owned(format!("0x{:06X}", tag.0)),
+            },
             AttributeName::Custom { vendor, name } if vendor.is_empty() => Cow::Borrowed(name),
             AttributeName::Custom { vendor, name } => Cow::Owned(format!("{vendor}-{name}")),
         }
@@ -93,7 +107,15 @@ impl Decode for AttributeName {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         match field.item_type() {
             ttlv::ItemType::TextString => Ok(AttributeName::from_v1(field.text()?)),
-            ttlv::ItemType::Enumeration => Ok(AttributeName::Standard(Tag(field.enumeration()?))),
+            ttlv::ItemType::Enumeration => {
+                let tag = Tag(field.enumeration()?);
+                if attribute_name(tag).is_none() {
+                    return Err(field.error(DecodeErrorKind::BadValue(
+                        "Attribute Reference names no attribute",
+                    )));
+                }
+                Ok(AttributeName::Standard(tag))
+            }
             _ => {
                 let (parent, offset) = (field.tag, field.offset);
                 let (mut vendor, mut name) = (None::<String>, None::<String>);
@@ -102,10 +124,11 @@ impl Decode for AttributeName {
                     Tag::ATTRIBUTE_NAME => put_once(&mut name, f),
                     _ => Ok(false),
                 })?;
-                Ok(AttributeName::Custom {
-                    vendor: vendor.unwrap_or_default(),
-                    name: name.ok_or_else(|| missing(parent, Tag::ATTRIBUTE_NAME, offset))?,
-                })
+                let name = name.ok_or_else(|| missing(parent, Tag::ATTRIBUTE_NAME, offset))?;
+                Ok(AttributeName::custom(
+                    vendor.as_deref().unwrap_or_default(),
+                    &name,
+                ))
             }
         }
     }
@@ -153,6 +176,11 @@ impl Attribute {
     /// attribute item (any other tag).
     pub fn decode_any(field: Field<'_>) -> Result<Self, DecodeError> {
         if field.tag != Tag::ATTRIBUTE {
+            // Only a tag the registry knows as an attribute's is one: anything else could not
+            // be named in a 1.x reply, and is a field this structure does not take.
+            if attribute_name(field.tag).is_none() {
+                return Err(field.error(DecodeErrorKind::UnexpectedTag(field.tag)));
+            }
             return Ok(Attribute::from_item(field.into_item()?));
         }
         let (parent, offset) = (field.tag, field.offset);
@@ -166,10 +194,7 @@ impl Attribute {
             _ => Ok(false),
         })?;
         let name = name.ok_or_else(|| missing(parent, Tag::ATTRIBUTE_NAME, offset))?;
-        let name = match vendor {
-            Some(vendor) => AttributeName::Custom { vendor, name },
-            None => AttributeName::from_v1(&name),
-        };
+        let name = AttributeName::custom(vendor.as_deref().unwrap_or_default(), &name);
         // > KMIP 1.4 §2.1.1: the Attribute Value "is mandatory in a request" except where
         // > an operation says otherwise (Delete Attribute, Get Attributes): treat a missing
         // > one as an empty structure so that those payloads can decode it.

@@ -16,6 +16,11 @@ fn every_profile_message_decodes_into_the_typed_model() {
         for (i, item) in load_case(path).into_iter().enumerate() {
             let name = format!("{} message {i}", case_name(path));
             let bytes = encode_item(&item);
+            // The fuzz targets' logic, on the same seeds the corpus starts from.
+            assert!(ttlv::__fuzz::roundtrip(&bytes), "{name}");
+            if item.tag == Tag::REQUEST_MESSAGE {
+                assert!(kmip_proto::__fuzz::request(&bytes), "{name}");
+            }
             let again = match item.tag {
                 Tag::REQUEST_MESSAGE => {
                     requests += 1;

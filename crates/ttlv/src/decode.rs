@@ -126,6 +126,7 @@ pub enum RawValue<'a> {
 
 impl<'a> Reader<'a> {
     /// Whether every item of this level has been read.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
     }
@@ -136,12 +137,14 @@ impl<'a> Reader<'a> {
     }
 
     /// The tag of the next item, without consuming it.
+    #[inline]
     pub fn peek_tag(&self) -> Option<Tag> {
         let b = self.buf.get(self.pos..self.pos + 3)?;
         Some(Tag(u32::from_be_bytes([0, b[0], b[1], b[2]])))
     }
 
     /// Reads the next item of this level, or `None` at the end of the level.
+    #[inline]
     pub fn next_field(&mut self) -> Result<Option<Field<'a>>, DecodeError> {
         let rest = &self.buf[self.pos..];
         if rest.is_empty() {
@@ -257,6 +260,7 @@ impl<'a> Field<'a> {
     }
 
     /// The item type of the value.
+    #[inline]
     pub fn item_type(&self) -> ItemType {
         match &self.value {
             RawValue::Structure(_) => ItemType::Structure,
@@ -281,6 +285,7 @@ impl<'a> Field<'a> {
     }
 
     /// The children, for a Structure.
+    #[inline]
     pub fn into_structure(self) -> Result<Reader<'a>, DecodeError> {
         match self.value {
             RawValue::Structure(reader) => Ok(reader),
@@ -289,6 +294,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of an Integer.
+    #[inline]
     pub fn integer(&self) -> Result<i32, DecodeError> {
         match self.value {
             RawValue::Integer(v) => Ok(v),
@@ -297,6 +303,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of a Long Integer.
+    #[inline]
     pub fn long_integer(&self) -> Result<i64, DecodeError> {
         match self.value {
             RawValue::LongInteger(v) => Ok(v),
@@ -305,6 +312,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of an Enumeration.
+    #[inline]
     pub fn enumeration(&self) -> Result<u32, DecodeError> {
         match self.value {
             RawValue::Enumeration(v) => Ok(v),
@@ -313,6 +321,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of a Boolean.
+    #[inline]
     pub fn boolean(&self) -> Result<bool, DecodeError> {
         match self.value {
             RawValue::Boolean(v) => Ok(v),
@@ -321,6 +330,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of a Text String.
+    #[inline]
     pub fn text(&self) -> Result<&'a str, DecodeError> {
         match self.value {
             RawValue::TextString(v) => Ok(v),
@@ -329,6 +339,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of a Byte String.
+    #[inline]
     pub fn bytes(&self) -> Result<&'a [u8], DecodeError> {
         match self.value {
             RawValue::ByteString(v) => Ok(v),
@@ -337,6 +348,7 @@ impl<'a> Field<'a> {
     }
 
     /// The wire bytes of a Big Integer.
+    #[inline]
     pub fn big_integer(&self) -> Result<&'a [u8], DecodeError> {
         match self.value {
             RawValue::BigInteger(v) => Ok(v),
@@ -345,6 +357,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of a Date-Time, in seconds since the epoch.
+    #[inline]
     pub fn date_time(&self) -> Result<i64, DecodeError> {
         match self.value {
             RawValue::DateTime(v) => Ok(v),
@@ -353,6 +366,7 @@ impl<'a> Field<'a> {
     }
 
     /// The value of an Interval, in seconds.
+    #[inline]
     pub fn interval(&self) -> Result<u32, DecodeError> {
         match self.value {
             RawValue::Interval(v) => Ok(v),

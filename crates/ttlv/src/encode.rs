@@ -49,6 +49,7 @@ impl Writer {
     /// Starts a Structure: its header, with a length that [`Writer::close`] sets once the
     /// children are written. For encoders that wrap a `Writer` and so cannot use
     /// [`Writer::structure`]'s closure.
+    #[inline]
     pub fn open(&mut self, tag: Tag) -> OpenStructure {
         let start = self.buf.len();
         self.header(tag, ItemType::Structure, 0);
@@ -56,6 +57,7 @@ impl Writer {
     }
 
     /// Ends the Structure that `open` started: the one place a Structure length is set.
+    #[inline]
     pub fn close(&mut self, open: OpenStructure) {
         let start = open.start;
         // Children are whole items, each a multiple of 8 long, so the structure's length is
@@ -65,6 +67,7 @@ impl Writer {
     }
 
     /// Writes an Integer.
+    #[inline]
     pub fn integer(&mut self, tag: Tag, value: i32) {
         self.value(tag, ItemType::Integer, &value.to_be_bytes());
     }
@@ -80,6 +83,7 @@ impl Writer {
     }
 
     /// Writes an Enumeration.
+    #[inline]
     pub fn enumeration(&mut self, tag: Tag, value: u32) {
         self.value(tag, ItemType::Enumeration, &value.to_be_bytes());
     }
@@ -90,11 +94,13 @@ impl Writer {
     }
 
     /// Writes a Text String.
+    #[inline]
     pub fn text(&mut self, tag: Tag, value: &str) {
         self.value(tag, ItemType::TextString, value.as_bytes());
     }
 
     /// Writes a Byte String.
+    #[inline]
     pub fn bytes(&mut self, tag: Tag, value: &[u8]) {
         self.value(tag, ItemType::ByteString, value);
     }
@@ -136,6 +142,7 @@ impl Writer {
         }
     }
 
+    #[inline]
     fn header(&mut self, tag: Tag, item_type: ItemType, length: u32) {
         let t = tag.0.to_be_bytes();
         self.buf
@@ -144,6 +151,7 @@ impl Writer {
     }
 
     /// The one place values are written and padded to a multiple of 8.
+    #[inline]
     fn value(&mut self, tag: Tag, item_type: ItemType, value: &[u8]) {
         self.header(tag, item_type, wire_len(value.len()));
         self.buf.extend_from_slice(value);

@@ -1,0 +1,72 @@
+//! Where keys live: the [`KeyStore`] trait every backend implements, the schema of a
+//! [`StoredObject`], and [`SledStore`], the embedded default.
+//!
+//! The contract every backend keeps:
+//! - [`KeyStore::commit`] applies a set of changes atomically, and returns only once they are
+//!   durable (flushed to disk): a response built after it can never describe a change a crash
+//!   would lose. Concurrent commits share flushes (group commit).
+//! - Locate never scans every object: [`KeyStore::scan`] reads one index.
+//!
+//! Nothing here knows KMIP semantics (states, ownership rules); `kmip-ops` does.
+
+#![warn(missing_docs)]
+
+mod group_commit;
+mod index;
+mod sled_store;
+mod stored;
+
+pub use index::IndexKey;
+pub use sled_store::SledStore;
+pub use stored::{SCHEMA_VERSION, StoredObject};
+
+/// What a backend can fail with. Messages never include key material.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The storage engine failed (I/O, corruption).
+    #[error("storage: {0}")]
+    Backend(String),
+    /// A stored object did not decode: the data dir is damaged or from a newer version.
+    #[error("stored object {uid} is unreadable: {reason}")]
+    Corrupt {
+        /// The object's key.
+        uid: String,
+        /// Why.
+        reason: String,
+    },
+    /// An insert collided with an existing object.
+    #[error("object {0} already exists")]
+    Exists(String),
+}
+
+/// One change of a commit.
+#[derive(Debug, Clone)]
+pub enum Change {
+    /// Create the object, which must not exist.
+    Insert(StoredObject),
+    /// Replace the object, which must exist; its index entries follow.
+    Update(StoredObject),
+}
+
+/// A key store: objects by Unique Identifier, indexes for Locate, atomic durable commits.
+pub trait KeyStore: Send + Sync {
+    /// The object with this identifier.
+    fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
+
+    /// Applies `changes` atomically and durably: when this returns `Ok`, all of them are on
+    /// disk; when it fails, none is visible.
+    fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError>;
+
+    /// The identifiers under one index key, in identifier order, after `after` if given, at
+    /// most `limit`.
+    fn scan(
+        &self,
+        key: &IndexKey,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// How many objects the store holds.
+    fn count(&self) -> Result<u64, StoreError>;
+}
