@@ -50,7 +50,7 @@ pub enum Change {
 }
 
 /// A key store: objects by Unique Identifier, indexes for Locate, atomic durable commits.
-pub trait KeyStore: Send + Sync {
+pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// The object with this identifier.
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError>;
 

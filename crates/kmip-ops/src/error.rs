@@ -1,0 +1,99 @@
+//! Operation errors, and the one place they become KMIP Result Reasons and client messages.
+
+use kmip_keystore::StoreError;
+use kmip_proto::dict::ResultReason;
+use ttlv::{DecodeError, DecodeErrorKind};
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum OpError {
+    /// No object with that identifier (or none this client may see: the two are one answer,
+    /// so that a client cannot probe for other clients' identifiers).
+    #[error("no object {0}")]
+    NotFound(String),
+    /// The client may not do this to the object.
+    #[error("permission denied: {0}")]
+    PermissionDenied(&'static str),
+    /// A field the request needs is missing, or has a value the operation refuses.
+    #[error("invalid field: {0}")]
+    InvalidField(String),
+    /// The batch item does not decode.
+    #[error("invalid message: {0}")]
+    InvalidMessage(String),
+    /// The operation is not one this server implements.
+    #[error("operation not supported")]
+    OperationNotSupported,
+    /// The object's state forbids the operation.
+    #[error("wrong key lifecycle state: {0}")]
+    WrongState(&'static str),
+    /// The key's usage mask forbids the operation.
+    #[error("incompatible cryptographic usage mask")]
+    UsageMask,
+    /// The object is not of a type the operation takes.
+    #[error("{0}")]
+    IllegalObjectType(&'static str),
+    /// An algorithm, mode or length the server does not implement.
+    #[error("cryptographic failure: {0}")]
+    Crypto(String),
+    /// A feature the server does not implement.
+    #[error("feature not supported: {0}")]
+    FeatureNotSupported(&'static str),
+    /// Attribute rules: read-only, single-valued, not found.
+    #[error("{message}")]
+    Attribute {
+        /// The precise reason.
+        reason: ResultReason,
+        /// What.
+        message: String,
+    },
+    /// The response would exceed the client's Maximum Response Size.
+    #[error("response too large")]
+    ResponseTooLarge,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<&OpError> for ResultReason {
+    fn from(e: &OpError) -> Self {
+        match e {
+            OpError::NotFound(_) => ResultReason::ITEM_NOT_FOUND,
+            OpError::PermissionDenied(_) => ResultReason::PERMISSION_DENIED,
+            OpError::InvalidField(_) => ResultReason::INVALID_FIELD,
+            OpError::InvalidMessage(_) => ResultReason::INVALID_MESSAGE,
+            OpError::OperationNotSupported => ResultReason::OPERATION_NOT_SUPPORTED,
+            OpError::WrongState(_) => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
+            OpError::UsageMask => ResultReason::INCOMPATIBLE_CRYPTOGRAPHIC_USAGE_MASK,
+            OpError::IllegalObjectType(_) => ResultReason::ILLEGAL_OBJECT_TYPE,
+            OpError::Crypto(_) => ResultReason::CRYPTOGRAPHIC_FAILURE,
+            OpError::FeatureNotSupported(_) => ResultReason::FEATURE_NOT_SUPPORTED,
+            OpError::Attribute { reason, .. } => *reason,
+            OpError::ResponseTooLarge => ResultReason::RESPONSE_TOO_LARGE,
+            OpError::Store(_) => ResultReason::GENERAL_FAILURE,
+        }
+    }
+}
+
+impl OpError {
+    /// The Result Message a client may see. Store failures say no more than that: their
+    /// detail (paths, engine messages) goes to the log, not to the network.
+    pub fn client_message(&self) -> String {
+        match self {
+            OpError::Store(_) => "internal storage failure".into(),
+            other => other.to_string(),
+        }
+    }
+
+    /// A batch item that did not decode: a field of the wrong type or value is Invalid Field,
+    /// anything structural is Invalid Message.
+    pub fn from_decode(e: &DecodeError) -> Self {
+        match e.kind {
+            DecodeErrorKind::UnexpectedType { .. }
+            | DecodeErrorKind::BadValue(_)
+            | DecodeErrorKind::UnexpectedTag(_)
+            | DecodeErrorKind::MissingField(_) => OpError::InvalidField(e.to_string()),
+            _ => OpError::InvalidMessage(e.to_string()),
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! Key material: generation, identifiers, digests, and reading a key's bytes back.
+
+use kmip_proto::dict::{CryptographicAlgorithm, HashingAlgorithm, KeyFormatType};
+use kmip_proto::object::KeyObject;
+use kmip_proto::{Attribute, KeyBlock, KeyMaterial, KeyValue, ManagedObject, SecretBytes};
+use ring::digest::{SHA256, digest};
+use ring::rand::{SecureRandom, SystemRandom};
+use ttlv::{Item, Tag, Value};
+
+use crate::OpError;
+
+/// `n` random bytes from the system's CSPRNG.
+pub(crate) fn random_bytes(rng: &SystemRandom, n: usize) -> Result<SecretBytes, OpError> {
+    let mut bytes = vec![0u8; n];
+    rng.fill(&mut bytes).map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
+    Ok(SecretBytes::new(bytes))
+}
+
+/// A fresh Unique Identifier: a random (version 4) UUID.
+pub(crate) fn new_uid(rng: &SystemRandom) -> Result<String, OpError> {
+    let mut b = [0u8; 16];
+    rng.fill(&mut b).map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
+    b[6] = (b[6] & 0x0F) | 0x40;
+    b[8] = (b[8] & 0x3F) | 0x80;
+    let h = hex::encode(b);
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
+}
+
+/// The key lengths Create makes for an algorithm, in bits.
+///
+/// AES takes 128, 192 and 256 (FIPS 197). An HMAC key may be any whole number of bytes; we
+/// take 8 bits up to 4096 and default to the hash's output length (RFC 2104 §3: "less than L
+/// bytes is strongly discouraged").
+pub(crate) fn check_length(algorithm: CryptographicAlgorithm, length: Option<i32>) -> Result<i32, OpError> {
+    let bad = |what: String| Err(OpError::InvalidField(what));
+    match algorithm {
+        CryptographicAlgorithm::AES => match length {
+            Some(l @ (128 | 192 | 256)) => Ok(l),
+            Some(l) => bad(format!("AES keys are 128, 192 or 256 bits, not {l}")),
+            None => bad("Create of an AES key needs a Cryptographic Length".into()),
+        },
+        a if hmac_algorithm(a).is_some() => {
+            let default = hmac_algorithm(a).map_or(256, |alg| alg.digest_algorithm().output_len() as i32 * 8);
+            match length.unwrap_or(default) {
+                l if l >= 8 && l <= 4096 && l % 8 == 0 => Ok(l),
+                l => bad(format!("HMAC keys are 8 to 4096 bits in whole bytes, not {l}")),
+            }
+        }
+        a => Err(OpError::Crypto(format!("Create does not generate {a} keys"))),
+    }
+}
+
+/// The ring HMAC algorithm for a KMIP HMAC algorithm.
+pub(crate) fn hmac_algorithm(algorithm: CryptographicAlgorithm) -> Option<ring::hmac::Algorithm> {
+    match algorithm {
+        CryptographicAlgorithm::HMAC_SHA1 => Some(ring::hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY),
+        CryptographicAlgorithm::HMAC_SHA256 => Some(ring::hmac::HMAC_SHA256),
+        CryptographicAlgorithm::HMAC_SHA384 => Some(ring::hmac::HMAC_SHA384),
+        CryptographicAlgorithm::HMAC_SHA512 => Some(ring::hmac::HMAC_SHA512),
+        _ => None,
+    }
+}
+
+/// A Symmetric Key object in Raw format.
+pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, bytes: SecretBytes) -> ManagedObject {
+    ManagedObject::SymmetricKey(KeyObject {
+        key_block: KeyBlock {
+            key_format_type: KeyFormatType::RAW,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
+            cryptographic_algorithm: Some(algorithm),
+            cryptographic_length: Some(length),
+            key_wrapping_data: None,
+        },
+    })
+}
+
+/// The raw bytes of an object's key material, when it is held as bytes in the clear.
+pub(crate) fn material(object: &ManagedObject) -> Option<&SecretBytes> {
+    match &object.key_block()?.key_value {
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) => Some(bytes),
+        _ => None,
+    }
+}
+
+/// The Digest attribute: SHA-256 over the key in Raw format.
+///
+/// > KMIP 1.4 §3.17: "the Digest attribute SHALL be calculated ... over the Key Material in
+/// > the Raw format" for symmetric keys, with SHA-256 as the default algorithm.
+pub(crate) fn digest_attribute(bytes: &[u8]) -> Attribute {
+    Attribute::from_item(Item::structure(
+        Tag::DIGEST,
+        vec![
+            Item::new(Tag::HASHING_ALGORITHM, Value::Enumeration(HashingAlgorithm::SHA_256.0)),
+            Item::new(Tag::DIGEST_VALUE, Value::ByteString(digest(&SHA256, bytes).as_ref().to_vec())),
+            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(KeyFormatType::RAW.0)),
+        ],
+    ))
+}

@@ -1,0 +1,108 @@
+//! Get, Get Attributes and Get Attribute List.
+
+use kmip_proto::dict::{KeyFormatType, ResultReason, State};
+use kmip_proto::payload::{
+    GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, GetRequest,
+    GetResponse,
+};
+use kmip_proto::{AttributeName, KeyMaterial, KeyValue, ManagedObject, SecretItem};
+use ttlv::{Item, Tag, Value};
+
+use crate::objects::{effective_state, select_attributes, visible_attributes};
+use crate::service::Ctx;
+use crate::OpError;
+
+pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
+    let uid = ctx.uid(request.unique_identifier)?;
+    let stored = ctx.load_readable(&uid)?;
+    if request.key_wrapping_specification.is_some() {
+        return Err(OpError::FeatureNotSupported("key wrapping"));
+    }
+    let state = effective_state(&stored, ctx.now);
+    let Some(object) = stored.object else {
+        return Err(destroyed(ctx, &uid, state));
+    };
+    let object = match request.key_format_type {
+        None => object,
+        Some(format) => convert(object, format)?,
+    };
+    Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
+}
+
+/// A destroyed object has no value to return.
+///
+/// > KMIP 2.1 §11.20: Object Destroyed, "the object exists but is destroyed"; 1.x has no such
+/// > reason, and says Item Not Found.
+fn destroyed(ctx: &Ctx<'_>, uid: &str, state: State) -> OpError {
+    debug_assert!(matches!(state, State::DESTROYED | State::DESTROYED_COMPROMISED));
+    if ctx.version.is_2x() {
+        OpError::Attribute { reason: ResultReason::OBJECT_DESTROYED, message: format!("object {uid} is destroyed") }
+    } else {
+        OpError::NotFound(uid.to_owned())
+    }
+}
+
+/// Key Format Type conversion for symmetric keys: Raw and Transparent Symmetric Key carry
+/// the same bytes, one as a Byte String, the other in a `Key` field.
+///
+/// > KMIP 1.4 §2.1.7.1: "Transparent Symmetric Key: Key, Byte String".
+fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject, OpError> {
+    let ManagedObject::SymmetricKey(mut key) = object else {
+        return match object.key_block() {
+            Some(block) if block.key_format_type == format => Ok(object),
+            _ => Err(not_supported(format)),
+        };
+    };
+    let block = &mut key.key_block;
+    if block.key_format_type == format {
+        return Ok(ManagedObject::SymmetricKey(key));
+    }
+    let bytes = match &block.key_value {
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(b), .. }) => b.clone(),
+        Some(KeyValue::Plain { material: KeyMaterial::Transparent(t), .. }) => match t.0.child(Tag::KEY).map(|k| &k.value) {
+            Some(Value::ByteString(b)) => kmip_proto::SecretBytes::new(b.clone()),
+            _ => return Err(not_supported(format)),
+        },
+        _ => return Err(not_supported(format)),
+    };
+    let material = match format {
+        KeyFormatType::RAW => KeyMaterial::Bytes(bytes),
+        KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => KeyMaterial::Transparent(SecretItem(Item::structure(
+            Tag::KEY_MATERIAL,
+            vec![Item::new(Tag::KEY, Value::ByteString(bytes.secret_bytes().to_vec()))],
+        ))),
+        other => return Err(not_supported(other)),
+    };
+    block.key_format_type = format;
+    block.key_value = Some(KeyValue::Plain { material, attributes: Vec::new() });
+    Ok(ManagedObject::SymmetricKey(key))
+}
+
+fn not_supported(format: KeyFormatType) -> OpError {
+    OpError::Attribute {
+        reason: ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
+        message: format!("cannot return this object as {format}"),
+    }
+}
+
+pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Result<GetAttributesResponse, OpError> {
+    let uid = ctx.uid(request.unique_identifier)?;
+    let stored = ctx.load_readable(&uid)?;
+    let attributes = select_attributes(visible_attributes(&stored, ctx.now), &request.names);
+    Ok(GetAttributesResponse { unique_identifier: uid, attributes })
+}
+
+pub(crate) fn get_attribute_list(
+    ctx: &Ctx<'_>,
+    request: GetAttributeListRequest,
+) -> Result<GetAttributeListResponse, OpError> {
+    let uid = ctx.uid(request.unique_identifier)?;
+    let stored = ctx.load_readable(&uid)?;
+    let mut names: Vec<AttributeName> = Vec::new();
+    for attribute in visible_attributes(&stored, ctx.now) {
+        if !names.contains(&attribute.name) {
+            names.push(attribute.name);
+        }
+    }
+    Ok(GetAttributeListResponse { unique_identifier: uid, names })
+}
