@@ -27,7 +27,14 @@ pub(crate) const SERVER_MANAGED: [Tag; 13] = [
 
 /// Attributes of which an object has at most one.
 pub(crate) fn is_single_valued(tag: Tag) -> bool {
-    !matches!(tag, Tag::NAME | Tag::OBJECT_GROUP | Tag::LINK | Tag::APPLICATION_SPECIFIC_INFORMATION | Tag::ALTERNATIVE_NAME)
+    !matches!(
+        tag,
+        Tag::NAME
+            | Tag::OBJECT_GROUP
+            | Tag::LINK
+            | Tag::APPLICATION_SPECIFIC_INFORMATION
+            | Tag::ALTERNATIVE_NAME
+    )
 }
 
 fn date(object: &StoredObject, tag: Tag) -> Option<i64> {
@@ -72,9 +79,15 @@ pub(crate) fn touch(object: &mut StoredObject, now: i64) {
 /// Identifier, Object Type and State, which live in their own fields.
 pub(crate) fn visible_attributes(object: &StoredObject, now: i64) -> Vec<Attribute> {
     let mut out = vec![
-        Attribute::new(Tag::UNIQUE_IDENTIFIER, Value::TextString(object.uid.clone())),
+        Attribute::new(
+            Tag::UNIQUE_IDENTIFIER,
+            Value::TextString(object.uid.clone()),
+        ),
         Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(object.object_type.0)),
-        Attribute::new(Tag::STATE, Value::Enumeration(effective_state(object, now).0)),
+        Attribute::new(
+            Tag::STATE,
+            Value::Enumeration(effective_state(object, now).0),
+        ),
     ];
     out.extend(object.attributes.iter().cloned());
     out
@@ -86,7 +99,10 @@ pub(crate) fn select_attributes(all: Vec<Attribute>, names: &[AttributeName]) ->
     if names.is_empty() {
         return all;
     }
-    names.iter().flat_map(|n| all.iter().filter(move |a| &a.name == n).cloned()).collect()
+    names
+        .iter()
+        .flat_map(|n| all.iter().filter(move |a| &a.name == n).cloned())
+        .collect()
 }
 
 /// A Link attribute value.
@@ -95,7 +111,10 @@ pub(crate) fn link(link_type: kmip_proto::dict::LinkType, uid: &str) -> Attribut
         Tag::LINK,
         vec![
             Item::new(Tag::LINK_TYPE, Value::Enumeration(link_type.0)),
-            Item::new(Tag::LINKED_OBJECT_IDENTIFIER, Value::TextString(uid.to_owned())),
+            Item::new(
+                Tag::LINKED_OBJECT_IDENTIFIER,
+                Value::TextString(uid.to_owned()),
+            ),
         ],
     ))
 }

@@ -199,8 +199,8 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<DecodedRequest, D
         return Err(message.error(DecodeErrorKind::UnexpectedTag(message.tag)));
     }
     let offset = message.offset;
-    let mut header = None;
-    let mut items = Vec::new();
+    let mut header: Option<RequestHeader> = None;
+    let mut items: Vec<Result<RequestBatchItem, ItemError>> = Vec::new();
     read_fields(message, |f| match f.tag {
         Tag::REQUEST_HEADER => put_once(&mut header, f),
         Tag::BATCH_ITEM => {
@@ -214,6 +214,14 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<DecodedRequest, D
     })?;
     let header =
         header.ok_or_else(|| missing(Tag::REQUEST_MESSAGE, Tag::REQUEST_HEADER, offset))?;
+    // > KMIP 2.0 §5 (changes from 1.4): "Attribute Index ... removed". A 2.x message that
+    // > carries one anyway is read as if it did not, so that the model holds only what the
+    // > message's version can say.
+    if header.protocol_version.is_2x() {
+        for item in items.iter_mut().flatten() {
+            item.payload.clear_attribute_indexes();
+        }
+    }
     Ok(DecodedRequest { header, items })
 }
 

@@ -245,6 +245,21 @@ impl ManagedObject {
         }
     }
 
+    /// Drops the Attribute Index of attributes carried in the Key Value (2.x has none).
+    pub fn clear_attribute_indexes(&mut self) {
+        let block = match self {
+            ManagedObject::SymmetricKey(k)
+            | ManagedObject::PublicKey(k)
+            | ManagedObject::PrivateKey(k) => &mut k.key_block,
+            ManagedObject::SecretData(s) => &mut s.key_block,
+            ManagedObject::SplitKey(s) => &mut s.key_block,
+            _ => return,
+        };
+        if let Some(KeyValue::Plain { attributes, .. }) = &mut block.key_value {
+            attributes.iter_mut().for_each(|a| a.index = None);
+        }
+    }
+
     /// The object's key block, for the objects that have one.
     pub fn key_block(&self) -> Option<&KeyBlock> {
         match self {

@@ -23,3 +23,11 @@ fn a_1x_name_with_an_empty_vendor_part_stays_a_vendor_attribute() {
     let bytes = include_bytes!("data/fuzz-vendorless-reference-to-standard-name.bin");
     assert!(kmip_proto::__fuzz::request(bytes));
 }
+
+#[test]
+fn an_attribute_index_in_a_2x_message_is_ignored() {
+    // A 2.1 Modify Attribute carrying a 1.x Attribute Index: the 2.x encoding has no place
+    // for it, so the model must not hold it either.
+    let bytes = include_bytes!("data/fuzz-attribute-index-in-2x.bin");
+    assert!(kmip_proto::__fuzz::request(bytes));
+}

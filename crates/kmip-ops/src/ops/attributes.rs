@@ -3,14 +3,15 @@
 use kmip_keystore::{Change, StoredObject};
 use kmip_proto::dict::{ResultReason, State};
 use kmip_proto::payload::{
-    AddAttributeRequest, AttributeChangeResponse, DeleteAttributeRequest, ModifyAttributeRequest, SetAttributeRequest,
+    AddAttributeRequest, AttributeChangeResponse, DeleteAttributeRequest, ModifyAttributeRequest,
+    SetAttributeRequest,
 };
 use kmip_proto::{Attribute, AttributeName};
 use ttlv::Tag;
 
+use crate::OpError;
 use crate::objects::{SERVER_MANAGED, effective_state, is_single_valued, settle_state, touch};
 use crate::service::Ctx;
-use crate::OpError;
 
 fn attribute_error(reason: ResultReason, message: String) -> OpError {
     OpError::Attribute { reason, message }
@@ -20,8 +21,15 @@ fn attribute_error(reason: ResultReason, message: String) -> OpError {
 fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
     match name {
         AttributeName::Standard(tag) if SERVER_MANAGED.contains(tag) => {
-            let reason = if ctx.version.is_2x() { ResultReason::ATTRIBUTE_READ_ONLY } else { ResultReason::PERMISSION_DENIED };
-            Err(attribute_error(reason, format!("{tag} is set by the server")))
+            let reason = if ctx.version.is_2x() {
+                ResultReason::ATTRIBUTE_READ_ONLY
+            } else {
+                ResultReason::PERMISSION_DENIED
+            };
+            Err(attribute_error(
+                reason,
+                format!("{tag} is set by the server"),
+            ))
         }
         _ => Ok(()),
     }
@@ -32,9 +40,17 @@ fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
 ///
 /// > KMIP 1.4 §3.24: the Activation Date "MAY be changed ... only if the object is in the
 /// > Pre-Active state".
-fn check_date_change(ctx: &Ctx<'_>, stored: &StoredObject, name: &AttributeName) -> Result<(), OpError> {
-    if *name == AttributeName::Standard(Tag::ACTIVATION_DATE) && effective_state(stored, ctx.now) != State::PRE_ACTIVE {
-        return Err(OpError::WrongState("the Activation Date changes only while Pre-Active"));
+fn check_date_change(
+    ctx: &Ctx<'_>,
+    stored: &StoredObject,
+    name: &AttributeName,
+) -> Result<(), OpError> {
+    if *name == AttributeName::Standard(Tag::ACTIVATION_DATE)
+        && effective_state(stored, ctx.now) != State::PRE_ACTIVE
+    {
+        return Err(OpError::WrongState(
+            "the Activation Date changes only while Pre-Active",
+        ));
     }
     Ok(())
 }
@@ -48,29 +64,48 @@ fn save(ctx: &Ctx<'_>, mut stored: StoredObject) -> Result<(), OpError> {
 
 /// The reply: 1.x echoes the attribute, 2.x returns only the identifier.
 fn reply(ctx: &Ctx<'_>, uid: String, attribute: Attribute) -> AttributeChangeResponse {
-    AttributeChangeResponse { unique_identifier: uid, attribute: (!ctx.version.is_2x()).then_some(attribute) }
+    AttributeChangeResponse {
+        unique_identifier: uid,
+        attribute: (!ctx.version.is_2x()).then_some(attribute),
+    }
 }
 
-pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn add(
+    ctx: &Ctx<'_>,
+    request: AddAttributeRequest,
+) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_date_change(ctx, &stored, &attribute.name)?;
-    let existing = stored.attributes.iter().filter(|a| a.name == attribute.name).count();
+    let existing = stored
+        .attributes
+        .iter()
+        .filter(|a| a.name == attribute.name)
+        .count();
     if let AttributeName::Standard(tag) = attribute.name {
         if existing > 0 && is_single_valued(tag) {
-            return Err(attribute_error(ResultReason::ATTRIBUTE_SINGLE_VALUED, format!("{tag} already has a value")));
+            return Err(attribute_error(
+                ResultReason::ATTRIBUTE_SINGLE_VALUED,
+                format!("{tag} already has a value"),
+            ));
         }
     }
     // > KMIP 1.4 §4.16: "the server SHALL ... return the Attribute Index" of the new instance.
     attribute.index = Some(existing as i32);
-    stored.attributes.push(Attribute { index: None, ..attribute.clone() });
+    stored.attributes.push(Attribute {
+        index: None,
+        ..attribute.clone()
+    });
     save(ctx, stored)?;
     Ok(reply(ctx, uid, attribute))
 }
 
-pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn set(
+    ctx: &Ctx<'_>,
+    request: SetAttributeRequest,
+) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let attribute = request.attribute;
@@ -78,7 +113,10 @@ pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<Attribu
     check_date_change(ctx, &stored, &attribute.name)?;
     if let AttributeName::Standard(tag) = attribute.name {
         if !is_single_valued(tag) {
-            return Err(attribute_error(ResultReason::ATTRIBUTE_SINGLE_VALUED, format!("{tag} is multi-valued: use Add or Modify")));
+            return Err(attribute_error(
+                ResultReason::ATTRIBUTE_SINGLE_VALUED,
+                format!("{tag} is multi-valued: use Add or Modify"),
+            ));
         }
     }
     stored.attributes.retain(|a| a.name != attribute.name);
@@ -89,40 +127,77 @@ pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<Attribu
 
 /// Which stored instance a Modify or Delete means: by value (2.x Current Attribute), by
 /// index (1.x Attribute Index), or the first.
-fn position(stored: &StoredObject, name: &AttributeName, index: Option<i32>, current: Option<&Attribute>) -> Option<usize> {
-    let mut same = stored.attributes.iter().enumerate().filter(|(_, a)| &a.name == name);
+fn position(
+    stored: &StoredObject,
+    name: &AttributeName,
+    index: Option<i32>,
+    current: Option<&Attribute>,
+) -> Option<usize> {
+    let mut same = stored
+        .attributes
+        .iter()
+        .enumerate()
+        .filter(|(_, a)| &a.name == name);
     match (current, index) {
-        (Some(current), _) => same.find(|(_, a)| a.value.value == current.value.value).map(|(i, _)| i),
+        (Some(current), _) => same
+            .find(|(_, a)| a.value.value == current.value.value)
+            .map(|(i, _)| i),
         (None, Some(index)) => same.nth(usize::try_from(index).ok()?).map(|(i, _)| i),
         (None, None) => same.next().map(|(i, _)| i),
     }
 }
 
 fn not_found(ctx: &Ctx<'_>, name: &AttributeName) -> OpError {
-    let reason = if ctx.version.is_2x() { ResultReason::ATTRIBUTE_NOT_FOUND } else { ResultReason::ITEM_NOT_FOUND };
-    attribute_error(reason, format!("the object has no {} to change", name.v1_name()))
+    let reason = if ctx.version.is_2x() {
+        ResultReason::ATTRIBUTE_NOT_FOUND
+    } else {
+        ResultReason::ITEM_NOT_FOUND
+    };
+    attribute_error(
+        reason,
+        format!("the object has no {} to change", name.v1_name()),
+    )
 }
 
-pub(crate) fn modify(ctx: &Ctx<'_>, request: ModifyAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn modify(
+    ctx: &Ctx<'_>,
+    request: ModifyAttributeRequest,
+) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_date_change(ctx, &stored, &attribute.name)?;
-    let at = position(&stored, &attribute.name, attribute.index, request.current.as_ref())
-        .ok_or_else(|| not_found(ctx, &attribute.name))?;
-    stored.attributes[at] = Attribute { index: None, ..attribute.clone() };
+    let at = position(
+        &stored,
+        &attribute.name,
+        attribute.index,
+        request.current.as_ref(),
+    )
+    .ok_or_else(|| not_found(ctx, &attribute.name))?;
+    stored.attributes[at] = Attribute {
+        index: None,
+        ..attribute.clone()
+    };
     attribute.index = attribute.index.or(Some(0));
     save(ctx, stored)?;
     Ok(reply(ctx, uid, attribute))
 }
 
-pub(crate) fn delete(ctx: &Ctx<'_>, request: DeleteAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn delete(
+    ctx: &Ctx<'_>,
+    request: DeleteAttributeRequest,
+) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     check_writable(ctx, &request.name)?;
-    let at = position(&stored, &request.name, request.index, request.current.as_ref())
-        .ok_or_else(|| not_found(ctx, &request.name))?;
+    let at = position(
+        &stored,
+        &request.name,
+        request.index,
+        request.current.as_ref(),
+    )
+    .ok_or_else(|| not_found(ctx, &request.name))?;
     let mut removed = stored.attributes.remove(at);
     removed.index = request.index.or(Some(0));
     save(ctx, stored)?;

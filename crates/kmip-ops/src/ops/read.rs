@@ -2,15 +2,15 @@
 
 use kmip_proto::dict::{KeyFormatType, ResultReason, State};
 use kmip_proto::payload::{
-    GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, GetRequest,
-    GetResponse,
+    GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse,
+    GetRequest, GetResponse,
 };
 use kmip_proto::{AttributeName, KeyMaterial, KeyValue, ManagedObject, SecretItem};
 use ttlv::{Item, Tag, Value};
 
+use crate::OpError;
 use crate::objects::{effective_state, select_attributes, visible_attributes};
 use crate::service::Ctx;
-use crate::OpError;
 
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
@@ -26,7 +26,11 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         None => object,
         Some(format) => convert(object, format)?,
     };
-    Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
+    Ok(GetResponse {
+        object_type: stored.object_type,
+        unique_identifier: uid,
+        object,
+    })
 }
 
 /// A destroyed object has no value to return.
@@ -34,9 +38,15 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
 /// > KMIP 2.1 §11.20: Object Destroyed, "the object exists but is destroyed"; 1.x has no such
 /// > reason, and says Item Not Found.
 fn destroyed(ctx: &Ctx<'_>, uid: &str, state: State) -> OpError {
-    debug_assert!(matches!(state, State::DESTROYED | State::DESTROYED_COMPROMISED));
+    debug_assert!(matches!(
+        state,
+        State::DESTROYED | State::DESTROYED_COMPROMISED
+    ));
     if ctx.version.is_2x() {
-        OpError::Attribute { reason: ResultReason::OBJECT_DESTROYED, message: format!("object {uid} is destroyed") }
+        OpError::Attribute {
+            reason: ResultReason::OBJECT_DESTROYED,
+            message: format!("object {uid} is destroyed"),
+        }
     } else {
         OpError::NotFound(uid.to_owned())
     }
@@ -58,8 +68,14 @@ fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject
         return Ok(ManagedObject::SymmetricKey(key));
     }
     let bytes = match &block.key_value {
-        Some(KeyValue::Plain { material: KeyMaterial::Bytes(b), .. }) => b.clone(),
-        Some(KeyValue::Plain { material: KeyMaterial::Transparent(t), .. }) => match t.0.child(Tag::KEY).map(|k| &k.value) {
+        Some(KeyValue::Plain {
+            material: KeyMaterial::Bytes(b),
+            ..
+        }) => b.clone(),
+        Some(KeyValue::Plain {
+            material: KeyMaterial::Transparent(t),
+            ..
+        }) => match t.0.child(Tag::KEY).map(|k| &k.value) {
             Some(Value::ByteString(b)) => kmip_proto::SecretBytes::new(b.clone()),
             _ => return Err(not_supported(format)),
         },
@@ -67,14 +83,22 @@ fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject
     };
     let material = match format {
         KeyFormatType::RAW => KeyMaterial::Bytes(bytes),
-        KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => KeyMaterial::Transparent(SecretItem(Item::structure(
-            Tag::KEY_MATERIAL,
-            vec![Item::new(Tag::KEY, Value::ByteString(bytes.secret_bytes().to_vec()))],
-        ))),
+        KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => {
+            KeyMaterial::Transparent(SecretItem(Item::structure(
+                Tag::KEY_MATERIAL,
+                vec![Item::new(
+                    Tag::KEY,
+                    Value::ByteString(bytes.secret_bytes().to_vec()),
+                )],
+            )))
+        }
         other => return Err(not_supported(other)),
     };
     block.key_format_type = format;
-    block.key_value = Some(KeyValue::Plain { material, attributes: Vec::new() });
+    block.key_value = Some(KeyValue::Plain {
+        material,
+        attributes: Vec::new(),
+    });
     Ok(ManagedObject::SymmetricKey(key))
 }
 
@@ -85,11 +109,17 @@ fn not_supported(format: KeyFormatType) -> OpError {
     }
 }
 
-pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Result<GetAttributesResponse, OpError> {
+pub(crate) fn get_attributes(
+    ctx: &Ctx<'_>,
+    request: GetAttributesRequest,
+) -> Result<GetAttributesResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
     let attributes = select_attributes(visible_attributes(&stored, ctx.now), &request.names);
-    Ok(GetAttributesResponse { unique_identifier: uid, attributes })
+    Ok(GetAttributesResponse {
+        unique_identifier: uid,
+        attributes,
+    })
 }
 
 pub(crate) fn get_attribute_list(
@@ -104,5 +134,8 @@ pub(crate) fn get_attribute_list(
             names.push(attribute.name);
         }
     }
-    Ok(GetAttributeListResponse { unique_identifier: uid, names })
+    Ok(GetAttributeListResponse {
+        unique_identifier: uid,
+        names,
+    })
 }

@@ -92,6 +92,35 @@ macro_rules! payloads {
     };
 }
 
+impl RequestPayload {
+    /// Drops every Attribute Index: 2.x has none.
+    pub fn clear_attribute_indexes(&mut self) {
+        fn clear(list: &mut [crate::Attribute]) {
+            list.iter_mut().for_each(|a| a.index = None);
+        }
+        match self {
+            RequestPayload::Create(r) => clear(&mut r.attributes.list),
+            RequestPayload::Register(r) => {
+                clear(&mut r.attributes.list);
+                r.object.clear_attribute_indexes();
+            }
+            RequestPayload::ReKey(r) => clear(&mut r.attributes.list),
+            RequestPayload::Locate(r) => clear(&mut r.attributes),
+            RequestPayload::AddAttribute(r) => r.attribute.index = None,
+            RequestPayload::SetAttribute(r) => r.attribute.index = None,
+            RequestPayload::ModifyAttribute(r) => {
+                r.attribute.index = None;
+                r.current.iter_mut().for_each(|c| c.index = None);
+            }
+            RequestPayload::DeleteAttribute(r) => {
+                r.index = None;
+                r.current.iter_mut().for_each(|c| c.index = None);
+            }
+            _ => {}
+        }
+    }
+}
+
 payloads! {
     DiscoverVersions(DISCOVER_VERSIONS, DiscoverVersionsRequest, DiscoverVersionsResponse),
     Query(QUERY, QueryRequest, QueryResponse),

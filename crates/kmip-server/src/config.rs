@@ -1,0 +1,289 @@
+//! `config.toml`: strict (unknown keys are errors), every default named, relative paths
+//! resolved against the file's own directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// Why a configuration does not load.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The TOML does not parse, or does not fit the schema.
+    #[error("{path}: {source}")]
+    Toml {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: toml::de::Error,
+    },
+    /// A value is out of range.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The KMIP listener.
+    #[serde(default)]
+    pub kmip: KmipConfig,
+    /// TLS files.
+    pub tls: TlsConfig,
+    /// The key store.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Caps and timeouts.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Who may do what.
+    #[serde(default)]
+    pub access: AccessConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// The KMIP listener.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KmipConfig {
+    /// Address to listen on; port 5696 by default (IANA's port for KMIP over TLS). Port 0
+    /// picks a free one.
+    #[serde(default = "default_kmip_listen")]
+    pub listen: SocketAddr,
+}
+
+fn default_kmip_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 5696))
+}
+
+impl Default for KmipConfig {
+    fn default() -> Self {
+        KmipConfig {
+            listen: default_kmip_listen(),
+        }
+    }
+}
+
+/// PEM files for mutual TLS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The CA that client certificates must chain to.
+    pub client_ca: PathBuf,
+    /// The server's certificate chain.
+    pub cert: PathBuf,
+    /// The server's private key.
+    pub key: PathBuf,
+}
+
+/// The key store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The sled data directory.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+}
+
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("data")
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            data_dir: default_data_dir(),
+        }
+    }
+}
+
+/// Caps and timeouts: what one client can make the server hold.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request message, in bytes.
+    #[serde(default = "default_max_message_size")]
+    pub max_message_size: usize,
+    /// Most simultaneous connections; more are closed at once.
+    #[serde(default = "default_max_connections")]
+    pub max_connections: usize,
+    /// Time allowed for the TLS handshake, in milliseconds.
+    #[serde(default = "default_handshake_timeout_ms")]
+    pub handshake_timeout_ms: u64,
+    /// Time a connection may sit idle between requests, in milliseconds.
+    #[serde(default = "default_idle_timeout_ms")]
+    pub idle_timeout_ms: u64,
+    /// Time allowed to receive one whole request once it has begun, in milliseconds.
+    #[serde(default = "default_read_timeout_ms")]
+    pub read_timeout_ms: u64,
+}
+
+fn default_max_message_size() -> usize {
+    ttlv::Limits::DEFAULT_MAX_MESSAGE_SIZE
+}
+fn default_max_connections() -> usize {
+    1024
+}
+fn default_handshake_timeout_ms() -> u64 {
+    10_000
+}
+fn default_idle_timeout_ms() -> u64 {
+    300_000
+}
+fn default_read_timeout_ms() -> u64 {
+    30_000
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_message_size: default_max_message_size(),
+            max_connections: default_max_connections(),
+            handshake_timeout_ms: default_handshake_timeout_ms(),
+            idle_timeout_ms: default_idle_timeout_ms(),
+            read_timeout_ms: default_read_timeout_ms(),
+        }
+    }
+}
+
+/// Access control.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessConfig {
+    /// Certificate subjects (`CN=...,O=...`) that may read every object.
+    #[serde(default)]
+    pub admins: Vec<String>,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `kmip_server=debug,info`...
+    #[serde(default = "default_log_level")]
+    pub level: String,
+}
+
+fn default_log_level() -> String {
+    "info".into()
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: default_log_level(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads a file; relative paths in it are resolved against the file's directory.
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Self::from_toml(&text).map_err(|e| match e {
+            ConfigError::Toml { source, .. } => ConfigError::Toml {
+                path: path.to_owned(),
+                source,
+            },
+            other => other,
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        config.resolve_paths(&base);
+        Ok(config)
+    }
+
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Toml {
+            path: PathBuf::new(),
+            source,
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        for path in [
+            &mut self.tls.client_ca,
+            &mut self.tls.cert,
+            &mut self.tls.key,
+            &mut self.store.data_dir,
+        ] {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let l = &self.limits;
+        if l.max_message_size < 1024 {
+            return Err(ConfigError::Invalid(
+                "limits.max_message_size must be at least 1024".into(),
+            ));
+        }
+        if l.max_connections == 0 {
+            return Err(ConfigError::Invalid(
+                "limits.max_connections must be at least 1".into(),
+            ));
+        }
+        if l.handshake_timeout_ms == 0 || l.idle_timeout_ms == 0 || l.read_timeout_ms == 0 {
+            return Err(ConfigError::Invalid("timeouts must be positive".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "[tls]\nclient_ca = \"ca.pem\"\ncert = \"s.pem\"\nkey = \"s.key\"\n";
+
+    #[test]
+    fn defaults_and_relative_paths() {
+        let dir = std::env::temp_dir().join("kmip-config-test");
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let file = dir.join("config.toml");
+        std::fs::write(&file, MINIMAL).expect("write");
+        let config = Config::read(&file).expect("loads");
+        assert_eq!(config.kmip.listen.port(), 5696);
+        assert_eq!(config.tls.client_ca, dir.join("ca.pem"));
+        assert_eq!(config.store.data_dir, dir.join("data"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_in_every_table() {
+        // MINIMAL ends inside [tls], so a key appended to it lands there.
+        assert!(
+            Config::from_toml(&format!("{MINIMAL}bogus = 1\n")).is_err(),
+            "[tls] took an unknown key"
+        );
+        for table in ["kmip", "store", "limits", "access", "log"] {
+            let text = format!("{MINIMAL}[{table}]\nbogus = 1\n");
+            assert!(
+                Config::from_toml(&text).is_err(),
+                "[{table}] took an unknown key"
+            );
+        }
+        assert!(
+            Config::from_toml(&format!("bogus = 1\n{MINIMAL}")).is_err(),
+            "the top level took an unknown key"
+        );
+    }
+}

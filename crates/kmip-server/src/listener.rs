@@ -1,0 +1,147 @@
+//! The KMIP listener: accept, cap, handshake, then one request at a time per connection.
+//!
+//! > KMIP 1.4 §8 / KMIP 2.1 §12 (Profiles, TLS): KMIP runs over TLS on port 5696; each
+//! > request message is answered by one response message, in order.
+//!
+//! Framing reads the 8-byte TTLV header first and checks the message length against the cap
+//! before reading (or allocating) the body. A framing failure closes that connection only; a
+//! request that frames always gets a KMIP response.
+
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kmip_ops::{AuthenticatedClient, Service};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tokio::time::timeout;
+use tokio_rustls::TlsAcceptor;
+use ttlv::{HEADER_LEN, Limits, message_len};
+
+use crate::config::LimitsConfig;
+
+/// What every connection shares.
+pub(crate) struct Shared {
+    pub(crate) service: Arc<Service>,
+    pub(crate) acceptor: TlsAcceptor,
+    pub(crate) limits: LimitsConfig,
+    pub(crate) connections: Arc<Semaphore>,
+}
+
+/// Accepts connections until `shutdown` flips, then waits for the open ones to finish their
+/// current request.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let mut tasks = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => break,
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    // Out of file descriptors and the like: the listener itself is fine.
+                    Err(e) => {
+                        tracing::warn!(error = %e, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                };
+                let Ok(permit) = shared.connections.clone().try_acquire_owned() else {
+                    tracing::warn!(%peer, "connection refused: at the connection limit");
+                    drop(stream);
+                    continue;
+                };
+                let shared = shared.clone();
+                let shutdown = shutdown.clone();
+                tasks.spawn(async move {
+                    if let Err(e) = connection(stream, peer, &shared, shutdown).await {
+                        tracing::debug!(%peer, error = %e, "connection closed");
+                    }
+                    drop(permit);
+                });
+            }
+            Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+        }
+    }
+    while tasks.join_next().await.is_some() {}
+}
+
+fn timed_out(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, what.to_owned())
+}
+
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    mut shutdown: watch::Receiver<bool>,
+) -> io::Result<()> {
+    let _ = stream.set_nodelay(true);
+    let limits = &shared.limits;
+    let mut tls = timeout(
+        Duration::from_millis(limits.handshake_timeout_ms),
+        shared.acceptor.accept(stream),
+    )
+    .await
+    .map_err(|_| timed_out("TLS handshake"))??;
+    let Some(client) = AuthenticatedClient::from_connection(tls.get_ref().1) else {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            "no verified client certificate",
+        ));
+    };
+    tracing::debug!(%peer, ?client, "client connected");
+    let decode_limits = Limits {
+        max_message_size: limits.max_message_size,
+        ..Limits::default()
+    };
+    loop {
+        let mut header = [0u8; HEADER_LEN];
+        // Idle: wait for the first byte of the next request, or for shutdown.
+        tokio::select! {
+            _ = shutdown.changed() => return Ok(()),
+            first = timeout(Duration::from_millis(limits.idle_timeout_ms), tls.read(&mut header[..1])) => {
+                if first.map_err(|_| timed_out("idle"))?? == 0 {
+                    return Ok(()); // the client closed
+                }
+            }
+        }
+        // A request has begun: all of it must arrive within the read timeout (slowloris).
+        let read_deadline = Duration::from_millis(limits.read_timeout_ms);
+        let body = timeout(read_deadline, async {
+            tls.read_exact(&mut header[1..]).await?;
+            let len = message_len(&header, &decode_limits)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+            let mut message = vec![0u8; len];
+            message[..HEADER_LEN].copy_from_slice(&header);
+            tls.read_exact(&mut message[HEADER_LEN..]).await?;
+            Ok::<_, io::Error>(message)
+        })
+        .await
+        .map_err(|_| timed_out("reading a request"))??;
+        let service = shared.service.clone();
+        let client_for_op = client.clone();
+        // The store flushes to disk before the response is built: run off the async threads.
+        let (response, outcomes) =
+            tokio::task::spawn_blocking(move || service.handle(&client_for_op, &body))
+                .await
+                .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?;
+        for outcome in &outcomes {
+            tracing::info!(
+                client = client.subject(),
+                operation = ?outcome.operation,
+                uid = outcome.unique_identifier.as_deref().unwrap_or("-"),
+                result = ?outcome.result.as_ref().err(),
+                "kmip"
+            );
+        }
+        tls.write_all(&response).await?;
+        tls.flush().await?;
+    }
+}

@@ -1,0 +1,119 @@
+//! kmipd: a KMIP server over mutual TLS.
+//!
+//! ```text
+//! kmipd --config FILE [--port N] [--http-port N] [--data-dir DIR] [--validate]
+//! ```
+//!
+//! At start it prints one line per listener, `listening kmip 127.0.0.1:PORT`, on standard
+//! output; logs go to standard error.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use kmip_server::{Config, Server};
+
+/// A KMIP server over mutual TLS, with a durable key store.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// The configuration file. Relative paths in it resolve against its directory.
+    #[arg(long, default_value = "config.toml")]
+    config: PathBuf,
+    /// Load and check the configuration, then exit.
+    #[arg(long)]
+    validate: bool,
+    /// The KMIP port, overriding the file (0 picks a free one).
+    #[arg(long)]
+    port: Option<u16>,
+    /// The HTTP side-API port, overriding the file (0 picks a free one). Reserved: the side
+    /// API is not built yet, and kmipd says so when this is given.
+    #[arg(long)]
+    http_port: Option<u16>,
+    /// The data directory, overriding the file.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let mut config = match Config::read(&args.config) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("kmipd: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    if let Some(port) = args.port {
+        config.kmip.listen.set_port(port);
+    }
+    if let Some(dir) = args.data_dir {
+        config.store.data_dir = dir;
+    }
+    if args.validate {
+        println!("{}: ok", args.config.display());
+        return ExitCode::SUCCESS;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    if args.http_port.is_some() {
+        tracing::warn!("--http-port given, but this build has no HTTP side API yet");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("kmipd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let server = match Server::bind(config).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("kmipd: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match server.kmip_addr() {
+            Ok(addr) => println!("listening kmip {addr}"),
+            Err(e) => {
+                eprintln!("kmipd: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("shutting down");
+            let _ = stop.send(true);
+        });
+        server.run(stopped).await;
+        ExitCode::SUCCESS
+    })
+}
+
+/// SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or_default(),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or_default();
+}
