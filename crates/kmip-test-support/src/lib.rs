@@ -3,6 +3,10 @@
 
 #![warn(missing_docs)]
 
+mod kmipd;
+
+pub use kmipd::{Client, Kmipd, certs, client_config, message, repo_root};
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 

@@ -1,0 +1,238 @@
+//! A real kmipd, spawned on `127.0.0.1:0` with the repository's `config.toml` and a data dir
+//! of the test's own, and a mutual-TLS KMIP client to talk to it.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use kmip_proto::dict::Operation;
+use kmip_proto::{
+    ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, RequestPayload,
+    ResponseBatchItem, ResponseMessage,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+use ttlv::{HEADER_LEN, Limits, message_len};
+
+/// The repository's root directory.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The dev PKI directory.
+pub fn certs() -> PathBuf {
+    repo_root().join("certs")
+}
+
+/// A kmipd child process; killed when dropped.
+#[derive(Debug)]
+pub struct Kmipd {
+    binary: PathBuf,
+    data_dir: PathBuf,
+    extra: Vec<String>,
+    child: Option<Child>,
+    /// The KMIP listener's address.
+    pub addr: SocketAddr,
+}
+
+impl Kmipd {
+    /// Starts `binary` (the test's `env!("CARGO_BIN_EXE_kmipd")`) on `data_dir`.
+    pub fn spawn(binary: &str, data_dir: &Path) -> Self {
+        Self::spawn_with(binary, data_dir, &[])
+    }
+
+    /// Starts it with extra arguments.
+    pub fn spawn_with(binary: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        let mut kmipd = Kmipd {
+            binary: binary.into(),
+            data_dir: data_dir.to_owned(),
+            extra: extra.iter().map(|s| s.to_string()).collect(),
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+        };
+        kmipd.start();
+        kmipd
+    }
+
+    fn start(&mut self) {
+        let mut child = Command::new(&self.binary)
+            .arg("--config")
+            .arg(repo_root().join("config.toml"))
+            .args(["--port", "0", "--data-dir"])
+            .arg(&self.data_dir)
+            .args(&self.extra)
+            .env(
+                "RUST_LOG",
+                std::env::var("KMIPD_LOG").unwrap_or_else(|_| "warn".into()),
+            )
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("kmipd starts");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("kmipd prints its address");
+        let addr = line
+            .trim()
+            .strip_prefix("listening kmip ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        self.addr = addr.parse().expect("an address");
+        self.child = Some(child);
+    }
+
+    /// Kills the process with SIGKILL: no shutdown, no flush.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Kills it and starts it again on the same data dir (on a new port).
+    pub fn restart(&mut self) {
+        self.kill();
+        self.start();
+    }
+
+    /// A client with the identity `stem` (`client`, `client2`, `bad/expired`...).
+    pub fn client(&self, stem: &str) -> Client {
+        Client::connect(self.addr, stem).expect("TLS connection")
+    }
+}
+
+impl Drop for Kmipd {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A mutual-TLS KMIP client, one request at a time.
+#[derive(Debug)]
+pub struct Client {
+    tls: rustls::StreamOwned<rustls::ClientConnection, TcpStream>,
+}
+
+/// The rustls client configuration for an identity from the dev PKI.
+pub fn client_config(stem: &str) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    for ca in CertificateDer::pem_file_iter(certs().join("ca.pem")).expect("ca.pem") {
+        roots.add(ca.expect("a certificate")).expect("a CA");
+    }
+    let chain: Vec<_> = CertificateDer::pem_file_iter(certs().join(format!("{stem}.pem")))
+        .expect("client certificate")
+        .map(|c| c.expect("a certificate"))
+        .collect();
+    let key =
+        PrivateKeyDer::from_pem_file(certs().join(format!("{stem}.key"))).expect("client key");
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .expect("client auth");
+    Arc::new(config)
+}
+
+impl Client {
+    /// Connects and completes the handshake (the server's verdict on the certificate arrives
+    /// with the first read, in TLS 1.3, so callers that test refusal should send a request).
+    pub fn connect(addr: SocketAddr, stem: &str) -> std::io::Result<Self> {
+        let tcp = TcpStream::connect(addr)?;
+        tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
+        let name = ServerName::try_from("localhost").expect("a name");
+        let conn = rustls::ClientConnection::new(client_config(stem), name)
+            .map_err(std::io::Error::other)?;
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        while tls.conn.is_handshaking() {
+            tls.conn.complete_io(&mut tls.sock)?;
+        }
+        Ok(Client { tls })
+    }
+
+    /// Sends raw bytes and reads one framed response.
+    pub fn round_trip(&mut self, request: &[u8]) -> std::io::Result<Vec<u8>> {
+        self.tls.write_all(request)?;
+        self.tls.flush()?;
+        self.read_message()
+    }
+
+    /// Writes raw bytes without waiting for anything.
+    pub fn send_raw(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        self.tls.write_all(bytes)?;
+        self.tls.flush()
+    }
+
+    /// Reads one framed message.
+    pub fn read_message(&mut self) -> std::io::Result<Vec<u8>> {
+        let mut header = [0u8; HEADER_LEN];
+        self.tls.read_exact(&mut header)?;
+        let len = message_len(&header, &Limits::default())
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let mut message = vec![0u8; len];
+        message[..HEADER_LEN].copy_from_slice(&header);
+        self.tls.read_exact(&mut message[HEADER_LEN..])?;
+        Ok(message)
+    }
+
+    /// Sends a typed request and decodes the response.
+    pub fn request(&mut self, request: &RequestMessage) -> ResponseMessage {
+        let bytes = self.round_trip(&request.to_ttlv()).expect("a response");
+        ResponseMessage::from_ttlv(&bytes, &Limits::default()).expect("the response decodes")
+    }
+
+    /// One operation at `version`; returns its batch item.
+    pub fn call(
+        &mut self,
+        version: ProtocolVersion,
+        operation: Operation,
+        payload: RequestPayload,
+    ) -> ResponseBatchItem {
+        let mut response = self.request(&message(version, vec![(operation, payload)]));
+        assert_eq!(
+            response.header.protocol_version, version,
+            "answered in the request's version"
+        );
+        response.items.remove(0)
+    }
+}
+
+/// A request message of the given operations, with batch item ids when there are several.
+pub fn message(
+    version: ProtocolVersion,
+    operations: Vec<(Operation, RequestPayload)>,
+) -> RequestMessage {
+    let several = operations.len() > 1;
+    RequestMessage {
+        header: RequestHeader {
+            protocol_version: version,
+            maximum_response_size: None,
+            client_correlation_value: None,
+            server_correlation_value: None,
+            asynchronous_indicator: None,
+            attestation_capable_indicator: None,
+            attestation_types: Vec::new(),
+            authentication: None,
+            batch_error_continuation_option: None,
+            batch_order_option: several.then_some(true),
+            time_stamp: None,
+            batch_count: operations.len() as i32,
+        },
+        items: operations
+            .into_iter()
+            .enumerate()
+            .map(|(i, (operation, payload))| RequestBatchItem {
+                operation,
+                ephemeral: None,
+                unique_batch_item_id: several.then(|| vec![i as u8 + 1]),
+                payload,
+                message_extensions: Vec::new(),
+            })
+            .collect(),
+    }
+}

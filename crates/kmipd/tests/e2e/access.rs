@@ -1,0 +1,75 @@
+//! Access: client B cannot Get, Locate, modify or destroy client A's keys.
+
+use kmip_proto::dict::{Operation, ResultReason};
+use kmip_proto::payload::{GetRequest, LocateRequest, ModifyAttributeRequest};
+use kmip_proto::{ProtocolVersion, RequestPayload, ResponsePayload};
+
+use crate::support::{create_key, kmipd, name, ok, uid_request};
+
+const V: ProtocolVersion = ProtocolVersion::V1_2;
+
+fn locate_by_name(client: &mut kmip_test_support::Client, value: &str) -> Vec<String> {
+    let request = LocateRequest {
+        attributes: vec![name(value)],
+        ..LocateRequest::default()
+    };
+    match ok(client.call(V, Operation::LOCATE, RequestPayload::Locate(request))) {
+        ResponsePayload::Locate(r) => r.unique_identifiers,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn one_client_cannot_touch_anothers_keys() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = kmipd(&dir);
+    let mut alice = server.client("client");
+    let mut bob = server.client("client2");
+    let uid = create_key(&mut alice, V, "alice-key");
+
+    let get = GetRequest {
+        unique_identifier: Some(uid.clone()),
+        key_format_type: None,
+        key_wrap_type: None,
+        key_compression_type: None,
+        key_wrapping_specification: None,
+    };
+    let denied = |item: kmip_proto::ResponseBatchItem| {
+        assert_eq!(
+            item.result_reason,
+            Some(ResultReason::PERMISSION_DENIED),
+            "{:?}",
+            item.result_message
+        );
+        assert!(item.payload.is_none());
+    };
+    denied(bob.call(V, Operation::GET, RequestPayload::Get(get.clone())));
+    denied(bob.call(
+        V,
+        Operation::DESTROY,
+        RequestPayload::Destroy(uid_request(&uid)),
+    ));
+    denied(bob.call(
+        V,
+        Operation::ACTIVATE,
+        RequestPayload::Activate(uid_request(&uid)),
+    ));
+    let modify = ModifyAttributeRequest {
+        unique_identifier: Some(uid.clone()),
+        current: None,
+        attribute: name("stolen"),
+    };
+    denied(bob.call(
+        V,
+        Operation::MODIFY_ATTRIBUTE,
+        RequestPayload::ModifyAttribute(modify),
+    ));
+    assert!(
+        locate_by_name(&mut bob, "alice-key").is_empty(),
+        "Locate shows Bob nothing of Alice's"
+    );
+
+    // Alice still has it all.
+    assert_eq!(locate_by_name(&mut alice, "alice-key"), [uid.clone()]);
+    ok(alice.call(V, Operation::GET, RequestPayload::Get(get)));
+}

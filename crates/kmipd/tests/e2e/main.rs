@@ -1,0 +1,10 @@
+//! End-to-end tests of the real kmipd binary: spawned on 127.0.0.1:0, real mutual TLS, the
+//! repository's config.toml and dev PKI, a data dir of each test's own.
+
+mod access;
+mod batches;
+mod durability;
+mod framing;
+mod mtls;
+mod qumulo;
+mod support;
