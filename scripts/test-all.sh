@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite, on a fresh machine: installs what the tests need, runs every check
-# CI runs, and cleans up after itself. README.md and .ci/run both call exactly this.
+# The whole test suite, on a fresh machine: installs what the tests need (a Python venv with
+# PyKMIP 0.11.0), runs every check CI runs, and cleans up after itself. README.md and .ci/run
+# both call exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -12,6 +13,13 @@ if [ ! -d "$KMIP_VECTORS" ]; then
 fi
 
 step() { printf '\n== %s\n' "$*"; }
+
+step "python venv with the real KMIP clients (.venv)"
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import kmip' 2>/dev/null; then
+  python3 -m venv .venv
+  .venv/bin/pip install --quiet --disable-pip-version-check pykmip==0.11.0
+fi
+export KMIP_PYTHON="$PWD/.venv/bin/python"
 
 step "format"
 cargo fmt --all -- --check

@@ -70,6 +70,9 @@ fn one_client_cannot_touch_anothers_keys() {
     );
 
     // Alice still has it all.
-    assert_eq!(locate_by_name(&mut alice, "alice-key"), std::slice::from_ref(&uid));
+    assert_eq!(
+        locate_by_name(&mut alice, "alice-key"),
+        std::slice::from_ref(&uid)
+    );
     ok(alice.call(V, Operation::GET, RequestPayload::Get(get)));
 }

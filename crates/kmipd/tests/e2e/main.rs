@@ -6,5 +6,6 @@ mod batches;
 mod durability;
 mod framing;
 mod mtls;
+mod pykmip;
 mod qumulo;
 mod support;
