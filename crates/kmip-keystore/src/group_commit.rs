@@ -35,20 +35,13 @@ struct State {
 impl GroupCommit {
     /// Waits until everything written before this call is durable, flushing with `flush` if
     /// no one else is. Returns the flush's error to every writer that depended on it.
-    pub(crate) fn wait_durable<E: Clone>(
-        &self,
-        flush: impl Fn() -> Result<(), E>,
-    ) -> Result<(), Option<E>> {
+    pub(crate) fn wait_durable<E: Clone>(&self, flush: impl Fn() -> Result<(), E>) -> Result<(), Option<E>> {
         let mut state = lock(&self.state);
         state.issued += 1;
         let ticket = state.issued;
         loop {
             if state.durable >= ticket {
-                return if state.failed_upto >= ticket {
-                    Err(None)
-                } else {
-                    Ok(())
-                };
+                return if state.failed_upto >= ticket { Err(None) } else { Ok(()) };
             }
             if !state.flushing {
                 // Lead: flush everything written up to the latest ticket.
@@ -65,10 +58,7 @@ impl GroupCommit {
                 self.done.notify_all();
                 return result.map_err(Some);
             }
-            state = self
-                .done
-                .wait(state)
-                .unwrap_or_else(PoisonError::into_inner);
+            state = self.done.wait(state).unwrap_or_else(PoisonError::into_inner);
         }
     }
 }

@@ -60,18 +60,8 @@ impl IndexKey {
             IndexKey::State(object.state),
         ];
         keys.extend(object.names().into_iter().map(IndexKey::Name));
-        keys.extend(
-            object
-                .object_groups()
-                .into_iter()
-                .map(IndexKey::ObjectGroup),
-        );
-        keys.extend(
-            object
-                .links()
-                .into_iter()
-                .map(|l| IndexKey::LinkedTo(l.linked_object_identifier)),
-        );
+        keys.extend(object.object_groups().into_iter().map(IndexKey::ObjectGroup));
+        keys.extend(object.links().into_iter().map(|l| IndexKey::LinkedTo(l.linked_object_identifier)));
         if let (Some(alg), Some(len)) = (object.algorithm(), object.length()) {
             keys.push(IndexKey::Algorithm(alg, len));
         }

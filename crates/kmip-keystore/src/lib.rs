@@ -60,12 +60,7 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
 
     /// The identifiers under one index key, in identifier order, after `after` if given, at
     /// most `limit`.
-    fn scan(
-        &self,
-        key: &IndexKey,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError>;
+    fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
 
     /// How many objects the store holds.
     fn count(&self) -> Result<u64, StoreError>;

@@ -34,10 +34,7 @@ fn object_key(uid: &str) -> Vec<u8> {
 }
 
 fn decode(uid: &str, bytes: &[u8]) -> Result<StoredObject, StoreError> {
-    StoredObject::from_bytes(bytes).map_err(|e| StoreError::Corrupt {
-        uid: uid.to_owned(),
-        reason: e.to_string(),
-    })
+    StoredObject::from_bytes(bytes).map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
 }
 
 impl SledStore {
@@ -45,23 +42,12 @@ impl SledStore {
     pub fn open(dir: &Path) -> Result<Self, StoreError> {
         // sled's own periodic flush is off: durability comes from the commit path alone, so
         // that no acknowledgement can run ahead of the disk.
-        let db = sled::Config::new()
-            .path(dir)
-            .flush_every_ms(None)
-            .open()
-            .map_err(backend)?;
+        let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(backend)?;
         let tree = db.open_tree("kmip").map_err(backend)?;
-        Ok(SledStore {
-            db,
-            tree,
-            group: GroupCommit::default(),
-        })
+        Ok(SledStore { db, tree, group: GroupCommit::default() })
     }
 
-    fn apply(
-        tx: &TransactionalTree,
-        change: &Change,
-    ) -> Result<(), ConflictableTransactionError<StoreError>> {
+    fn apply(tx: &TransactionalTree, change: &Change) -> Result<(), ConflictableTransactionError<StoreError>> {
         let abort = ConflictableTransactionError::Abort;
         let (object, must_exist) = match change {
             Change::Insert(o) => (o, false),
@@ -71,10 +57,7 @@ impl SledStore {
         match (tx.get(&key)?, must_exist) {
             (Some(_), false) => return Err(abort(StoreError::Exists(object.uid.clone()))),
             (None, true) => {
-                return Err(abort(StoreError::Backend(format!(
-                    "object {} vanished",
-                    object.uid
-                ))));
+                return Err(abort(StoreError::Backend(format!("object {} vanished", object.uid))));
             }
             (Some(old), true) => {
                 let old = decode(&object.uid, &old).map_err(abort)?;
@@ -112,22 +95,12 @@ impl KeyStore for SledStore {
             Err(TransactionError::Abort(e)) => return Err(e),
             Err(TransactionError::Storage(e)) => return Err(backend(e)),
         }
-        self.group
-            .wait_durable(|| self.db.flush().map(drop).map_err(|e| e.to_string()))
-            .map_err(|e| {
-                StoreError::Backend(format!(
-                    "flush failed: {}",
-                    e.unwrap_or_else(|| "in a shared flush".into())
-                ))
-            })
+        self.group.wait_durable(|| self.db.flush().map(drop).map_err(|e| e.to_string())).map_err(|e| {
+            StoreError::Backend(format!("flush failed: {}", e.unwrap_or_else(|| "in a shared flush".into())))
+        })
     }
 
-    fn scan(
-        &self,
-        key: &IndexKey,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Vec<String>, StoreError> {
+    fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
         let prefix = key.prefix();
         let start = match after {
             // The first entry strictly after `after`: its key with a zero byte appended.

@@ -6,9 +6,7 @@
 //! migrate what it reads.
 
 use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State};
-use kmip_proto::{
-    Attribute, Attributes, Decode, Encode, Encoder, Link, ManagedObject, Name, ProtocolVersion,
-};
+use kmip_proto::{Attribute, Attributes, Decode, Encode, Encoder, Link, ManagedObject, Name, ProtocolVersion};
 use ttlv::{DecodeContext, DecodeError, DecodeErrorKind, Limits, Tag};
 
 /// The version of the stored-object layout this code writes and reads.
@@ -69,9 +67,7 @@ impl StoredObject {
 
     /// The Links.
     pub fn links(&self) -> Vec<Link> {
-        self.all(Tag::LINK)
-            .filter_map(|a| kmip_proto::attribute::typed_value(&a.value).ok())
-            .collect()
+        self.all(Tag::LINK).filter_map(|a| kmip_proto::attribute::typed_value(&a.value).ok()).collect()
     }
 
     /// Cryptographic Algorithm.
@@ -99,10 +95,7 @@ impl StoredObject {
             e.w.text(OWNER, &self.owner);
             self.object_type.encode(Tag::OBJECT_TYPE, e);
             self.state.encode(Tag::STATE, e);
-            let attributes = Attributes {
-                list: self.attributes.clone(),
-                template_names: Vec::new(),
-            };
+            let attributes = Attributes { list: self.attributes.clone(), template_names: Vec::new() };
             attributes.encode(Tag::ATTRIBUTES, e);
             if let Some(object) = &self.object {
                 object.encode_object(e);
@@ -115,23 +108,14 @@ impl StoredObject {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         // A stored record is our own, but it is read back from disk: decode it as strictly
         // as anything from the network.
-        let limits = Limits {
-            max_message_size: usize::MAX,
-            ..Limits::default()
-        };
+        let limits = Limits { max_message_size: usize::MAX, ..Limits::default() };
         let ctx = DecodeContext::new(limits);
         let mut reader = ctx.reader(bytes)?;
-        let envelope = reader.next_field()?.ok_or(DecodeError::new(
-            DecodeErrorKind::MissingField(STORED_OBJECT),
-            0,
-        ))?;
+        let envelope = reader.next_field()?.ok_or(DecodeError::new(DecodeErrorKind::MissingField(STORED_OBJECT), 0))?;
         let offset = envelope.offset;
         let mut fields = envelope.into_structure()?;
-        let missing = |tag| {
-            DecodeError::new(DecodeErrorKind::MissingField(tag), offset).within(STORED_OBJECT)
-        };
-        let (mut schema, mut uid, mut owner, mut object_type, mut state) =
-            (None, None, None, None, None);
+        let missing = |tag| DecodeError::new(DecodeErrorKind::MissingField(tag), offset).within(STORED_OBJECT);
+        let (mut schema, mut uid, mut owner, mut object_type, mut state) = (None, None, None, None, None);
         let (mut attributes, mut object) = (Vec::new(), None);
         while let Some(f) = fields.next_field()? {
             match f.tag {
@@ -146,10 +130,7 @@ impl StoredObject {
             }
         }
         if schema != Some(SCHEMA_VERSION) {
-            return Err(DecodeError::new(
-                DecodeErrorKind::BadValue("unknown stored-object schema version"),
-                offset,
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::BadValue("unknown stored-object schema version"), offset));
         }
         Ok(StoredObject {
             uid: uid.ok_or_else(|| missing(Tag::UNIQUE_IDENTIFIER))?,

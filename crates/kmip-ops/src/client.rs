@@ -51,11 +51,6 @@ impl AuthenticatedClient {
 
 impl fmt::Debug for AuthenticatedClient {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} ({}…)",
-            self.subject,
-            &self.fingerprint[..self.fingerprint.len().min(16)]
-        )
+        write!(f, "{} ({}…)", self.subject, &self.fingerprint[..self.fingerprint.len().min(16)])
     }
 }

@@ -1,6 +1,7 @@
 //! Operation errors, and the one place they become KMIP Result Reasons and client messages.
 
 use kmip_keystore::StoreError;
+use kmip_proto::ProtocolVersion;
 use kmip_proto::dict::ResultReason;
 use ttlv::{DecodeError, DecodeErrorKind};
 
@@ -27,6 +28,11 @@ pub enum OpError {
     /// The object's state forbids the operation.
     #[error("wrong key lifecycle state: {0}")]
     WrongState(&'static str),
+    /// The object's dates forbid the operation now (Protect Stop Date passed, Process Start
+    /// Date not reached, an Active object to destroy): KMIP 1.x servers say Permission
+    /// Denied, 2.x Wrong Key Lifecycle State.
+    #[error("not allowed in the object's current state: {0}")]
+    NotNow(&'static str),
     /// The key's usage mask forbids the operation.
     #[error("incompatible cryptographic usage mask")]
     UsageMask,
@@ -55,10 +61,25 @@ pub enum OpError {
     Store(#[from] StoreError),
 }
 
+impl OpError {
+    /// The Result Reason for this error in a response of `version`: the one place errors
+    /// become reasons. 2.x added reasons 1.x lacks (Object Not Found); where the profiles'
+    /// 1.4 and 2.1 vectors disagree, each version gets its own.
+    pub fn reason(&self, version: ProtocolVersion) -> ResultReason {
+        match self {
+            OpError::NotFound(_) if version.is_2x() => ResultReason::OBJECT_NOT_FOUND,
+            OpError::NotNow(_) if version.is_2x() => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
+            OpError::NotNow(_) => ResultReason::PERMISSION_DENIED,
+            other => ResultReason::from(other),
+        }
+    }
+}
+
 impl From<&OpError> for ResultReason {
     fn from(e: &OpError) -> Self {
         match e {
             OpError::NotFound(_) => ResultReason::ITEM_NOT_FOUND,
+            OpError::NotNow(_) => ResultReason::PERMISSION_DENIED,
             OpError::PermissionDenied(_) => ResultReason::PERMISSION_DENIED,
             OpError::InvalidField(_) => ResultReason::INVALID_FIELD,
             OpError::InvalidMessage(_) => ResultReason::INVALID_MESSAGE,

@@ -12,27 +12,18 @@ use crate::OpError;
 /// `n` random bytes from the system's CSPRNG.
 pub(crate) fn random_bytes(rng: &SystemRandom, n: usize) -> Result<SecretBytes, OpError> {
     let mut bytes = vec![0u8; n];
-    rng.fill(&mut bytes)
-        .map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
+    rng.fill(&mut bytes).map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
     Ok(SecretBytes::new(bytes))
 }
 
 /// A fresh Unique Identifier: a random (version 4) UUID.
 pub(crate) fn new_uid(rng: &SystemRandom) -> Result<String, OpError> {
     let mut b = [0u8; 16];
-    rng.fill(&mut b)
-        .map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
+    rng.fill(&mut b).map_err(|_| OpError::Crypto("the system random number generator failed".into()))?;
     b[6] = (b[6] & 0x0F) | 0x40;
     b[8] = (b[8] & 0x3F) | 0x80;
     let h = hex::encode(b);
-    Ok(format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    ))
+    Ok(format!("{}-{}-{}-{}-{}", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..]))
 }
 
 /// The key lengths Create makes for an algorithm, in bits.
@@ -40,10 +31,7 @@ pub(crate) fn new_uid(rng: &SystemRandom) -> Result<String, OpError> {
 /// AES takes 128, 192 and 256 (FIPS 197). An HMAC key may be any whole number of bytes; we
 /// take 8 bits up to 4096 and default to the hash's output length (RFC 2104 §3: "less than L
 /// bytes is strongly discouraged").
-pub(crate) fn check_length(
-    algorithm: CryptographicAlgorithm,
-    length: Option<i32>,
-) -> Result<i32, OpError> {
+pub(crate) fn check_length(algorithm: CryptographicAlgorithm, length: Option<i32>) -> Result<i32, OpError> {
     let bad = |what: String| Err(OpError::InvalidField(what));
     match algorithm {
         CryptographicAlgorithm::AES => match length {
@@ -52,18 +40,13 @@ pub(crate) fn check_length(
             None => bad("Create of an AES key needs a Cryptographic Length".into()),
         },
         a if hmac_algorithm(a).is_some() => {
-            let default =
-                hmac_algorithm(a).map_or(256, |alg| alg.digest_algorithm().output_len() as i32 * 8);
+            let default = hmac_algorithm(a).map_or(256, |alg| alg.digest_algorithm().output_len() as i32 * 8);
             match length.unwrap_or(default) {
                 l if (8..=4096).contains(&l) && l % 8 == 0 => Ok(l),
-                l => bad(format!(
-                    "HMAC keys are 8 to 4096 bits in whole bytes, not {l}"
-                )),
+                l => bad(format!("HMAC keys are 8 to 4096 bits in whole bytes, not {l}")),
             }
         }
-        a => Err(OpError::Crypto(format!(
-            "Create does not generate {a} keys"
-        ))),
+        a => Err(OpError::Crypto(format!("Create does not generate {a} keys"))),
     }
 }
 
@@ -79,19 +62,12 @@ pub(crate) fn hmac_algorithm(algorithm: CryptographicAlgorithm) -> Option<ring::
 }
 
 /// A Symmetric Key object in Raw format.
-pub(crate) fn symmetric_key(
-    algorithm: CryptographicAlgorithm,
-    length: i32,
-    bytes: SecretBytes,
-) -> ManagedObject {
+pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, bytes: SecretBytes) -> ManagedObject {
     ManagedObject::SymmetricKey(KeyObject {
         key_block: KeyBlock {
             key_format_type: KeyFormatType::RAW,
             key_compression_type: None,
-            key_value: Some(KeyValue::Plain {
-                material: KeyMaterial::Bytes(bytes),
-                attributes: Vec::new(),
-            }),
+            key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
             cryptographic_algorithm: Some(algorithm),
             cryptographic_length: Some(length),
             key_wrapping_data: None,
@@ -102,10 +78,7 @@ pub(crate) fn symmetric_key(
 /// The raw bytes of an object's key material, when it is held as bytes in the clear.
 pub(crate) fn material(object: &ManagedObject) -> Option<&SecretBytes> {
     match &object.key_block()?.key_value {
-        Some(KeyValue::Plain {
-            material: KeyMaterial::Bytes(bytes),
-            ..
-        }) => Some(bytes),
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) => Some(bytes),
         _ => None,
     }
 }
@@ -118,18 +91,21 @@ pub(crate) fn digest_attribute(bytes: &[u8]) -> Attribute {
     Attribute::from_item(Item::structure(
         Tag::DIGEST,
         vec![
-            Item::new(
-                Tag::HASHING_ALGORITHM,
-                Value::Enumeration(HashingAlgorithm::SHA_256.0),
-            ),
-            Item::new(
-                Tag::DIGEST_VALUE,
-                Value::ByteString(digest(&SHA256, bytes).as_ref().to_vec()),
-            ),
-            Item::new(
-                Tag::KEY_FORMAT_TYPE,
-                Value::Enumeration(KeyFormatType::RAW.0),
-            ),
+            Item::new(Tag::HASHING_ALGORITHM, Value::Enumeration(HashingAlgorithm::SHA_256.0)),
+            Item::new(Tag::DIGEST_VALUE, Value::ByteString(digest(&SHA256, bytes).as_ref().to_vec())),
+            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(KeyFormatType::RAW.0)),
         ],
+    ))
+}
+
+/// The Random Number Generator attribute of keys this server generates.
+///
+/// > KMIP 1.4 §3.44: "the Random Number Generator attribute ... SHALL be set by the server
+/// > when it generates key material". The material comes from the operating system's CSPRNG
+/// > (through ring), which KMIP's RNG Algorithm list has no name for: Unspecified.
+pub(crate) fn rng_attribute() -> Attribute {
+    Attribute::from_item(Item::structure(
+        Tag::RANDOM_NUMBER_GENERATOR,
+        vec![Item::new(Tag::RNG_ALGORITHM, Value::Enumeration(kmip_proto::dict::RNGAlgorithm::UNSPECIFIED.0))],
     ))
 }

@@ -9,7 +9,7 @@ use ttlv::{Item, Tag, Value};
 /// Attributes the server sets and a client may not set, change or delete.
 ///
 /// > KMIP 1.4 §3 tables: these are "Modifiable by client: No".
-pub(crate) const SERVER_MANAGED: [Tag; 13] = [
+pub(crate) const SERVER_MANAGED: [Tag; 12] = [
     Tag::UNIQUE_IDENTIFIER,
     Tag::OBJECT_TYPE,
     Tag::STATE,
@@ -20,7 +20,6 @@ pub(crate) const SERVER_MANAGED: [Tag; 13] = [
     Tag::DESTROY_DATE,
     Tag::COMPROMISE_DATE,
     Tag::REVOCATION_REASON,
-    Tag::FRESH,
     Tag::ALWAYS_SENSITIVE,
     Tag::NEVER_EXTRACTABLE,
 ];
@@ -29,11 +28,7 @@ pub(crate) const SERVER_MANAGED: [Tag; 13] = [
 pub(crate) fn is_single_valued(tag: Tag) -> bool {
     !matches!(
         tag,
-        Tag::NAME
-            | Tag::OBJECT_GROUP
-            | Tag::LINK
-            | Tag::APPLICATION_SPECIFIC_INFORMATION
-            | Tag::ALTERNATIVE_NAME
+        Tag::NAME | Tag::OBJECT_GROUP | Tag::LINK | Tag::APPLICATION_SPECIFIC_INFORMATION | Tag::ALTERNATIVE_NAME
     )
 }
 
@@ -79,15 +74,9 @@ pub(crate) fn touch(object: &mut StoredObject, now: i64) {
 /// Identifier, Object Type and State, which live in their own fields.
 pub(crate) fn visible_attributes(object: &StoredObject, now: i64) -> Vec<Attribute> {
     let mut out = vec![
-        Attribute::new(
-            Tag::UNIQUE_IDENTIFIER,
-            Value::TextString(object.uid.clone()),
-        ),
+        Attribute::new(Tag::UNIQUE_IDENTIFIER, Value::TextString(object.uid.clone())),
         Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(object.object_type.0)),
-        Attribute::new(
-            Tag::STATE,
-            Value::Enumeration(effective_state(object, now).0),
-        ),
+        Attribute::new(Tag::STATE, Value::Enumeration(effective_state(object, now).0)),
     ];
     out.extend(object.attributes.iter().cloned());
     out
@@ -99,10 +88,7 @@ pub(crate) fn select_attributes(all: Vec<Attribute>, names: &[AttributeName]) ->
     if names.is_empty() {
         return all;
     }
-    names
-        .iter()
-        .flat_map(|n| all.iter().filter(move |a| &a.name == n).cloned())
-        .collect()
+    names.iter().flat_map(|n| all.iter().filter(move |a| &a.name == n).cloned()).collect()
 }
 
 /// A Link attribute value.
@@ -111,10 +97,7 @@ pub(crate) fn link(link_type: kmip_proto::dict::LinkType, uid: &str) -> Attribut
         Tag::LINK,
         vec![
             Item::new(Tag::LINK_TYPE, Value::Enumeration(link_type.0)),
-            Item::new(
-                Tag::LINKED_OBJECT_IDENTIFIER,
-                Value::TextString(uid.to_owned()),
-            ),
+            Item::new(Tag::LINKED_OBJECT_IDENTIFIER, Value::TextString(uid.to_owned())),
         ],
     ))
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use kmip_keystore::{KeyStore, StoredObject};
 use kmip_proto::dict::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use kmip_proto::{
-    DateTime, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req,
-    ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload as Resp, decode_request,
+    DateTime, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req, ResponseBatchItem,
+    ResponseHeader, ResponseMessage, ResponsePayload as Resp, decode_request,
 };
 use ring::rand::SystemRandom;
 use ttlv::Limits;
@@ -75,46 +75,28 @@ impl Ctx<'_> {
     /// The identifier an item acts on: its own, or the ID Placeholder.
     pub(crate) fn uid(&self, given: Option<String>) -> Result<String, OpError> {
         given.or_else(|| self.placeholder.clone()).ok_or_else(|| {
-            OpError::InvalidField(
-                "no Unique Identifier, and no ID Placeholder from an earlier batch item".into(),
-            )
+            OpError::InvalidField("no Unique Identifier, and no ID Placeholder from an earlier batch item".into())
         })
     }
 
     fn is_admin(&self) -> bool {
-        self.svc
-            .config
-            .admins
-            .iter()
-            .any(|a| a == self.client.subject())
+        self.svc.config.admins.iter().any(|a| a == self.client.subject())
     }
 
     /// The object, if this client may read it (its owner, or an admin).
     pub(crate) fn load_readable(&self, uid: &str) -> Result<StoredObject, OpError> {
-        let object = self
-            .svc
-            .store
-            .get(uid)?
-            .ok_or_else(|| OpError::NotFound(uid.to_owned()))?;
+        let object = self.svc.store.get(uid)?.ok_or_else(|| OpError::NotFound(uid.to_owned()))?;
         if object.owner != self.client.subject() && !self.is_admin() {
-            return Err(OpError::PermissionDenied(
-                "the object belongs to another client",
-            ));
+            return Err(OpError::PermissionDenied("the object belongs to another client"));
         }
         Ok(object)
     }
 
     /// The object, if this client may change it or use it (its owner only).
     pub(crate) fn load_owned(&self, uid: &str) -> Result<StoredObject, OpError> {
-        let object = self
-            .svc
-            .store
-            .get(uid)?
-            .ok_or_else(|| OpError::NotFound(uid.to_owned()))?;
+        let object = self.svc.store.get(uid)?.ok_or_else(|| OpError::NotFound(uid.to_owned()))?;
         if object.owner != self.client.subject() {
-            return Err(OpError::PermissionDenied(
-                "the object belongs to another client",
-            ));
+            return Err(OpError::PermissionDenied("the object belongs to another client"));
         }
         Ok(object)
     }
@@ -128,74 +110,44 @@ impl Ctx<'_> {
 impl Service {
     /// A service over `store`, with `clock` for every date it sets or honours.
     pub fn new(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
-        Service {
-            store,
-            clock,
-            rng: SystemRandom::new(),
-            config,
-        }
+        Service { store, clock, rng: SystemRandom::new(), config }
     }
 
     /// Serves one request message: always returns a response message, in the request's
     /// protocol version when the server speaks it.
-    pub fn handle(
-        &self,
-        client: &AuthenticatedClient,
-        request: &[u8],
-    ) -> (Vec<u8>, Vec<ItemOutcome>) {
+    pub fn handle(&self, client: &AuthenticatedClient, request: &[u8]) -> (Vec<u8>, Vec<ItemOutcome>) {
         let now = self.clock.now();
         let decoded = match decode_request(request, &self.config.limits) {
             Ok(d) => d,
             Err(e) => {
                 // No header to answer in: answer in 1.0, which every client reads.
-                let item = ResponseBatchItem::failure(
-                    None,
-                    None,
-                    ResultReason::INVALID_MESSAGE,
-                    e.to_string(),
-                );
+                let item = ResponseBatchItem::failure(None, None, ResultReason::INVALID_MESSAGE, e.to_string());
                 let outcome = ItemOutcome {
                     operation: None,
                     unique_identifier: None,
                     result: Err(ResultReason::INVALID_MESSAGE),
                 };
-                return (
-                    self.respond(ProtocolVersion::V1_0, now, None, vec![item]),
-                    vec![outcome],
-                );
+                return (self.respond(ProtocolVersion::V1_0, now, None, vec![item]), vec![outcome]);
             }
         };
         let header = decoded.header;
         let version = negotiate(header.protocol_version);
-        let mut ctx = Ctx {
-            svc: self,
-            client,
-            version,
-            now,
-            placeholder: None,
-        };
+        let mut ctx = Ctx { svc: self, client, version, now, placeholder: None };
         let mut items = Vec::with_capacity(decoded.items.len());
         let mut outcomes = Vec::with_capacity(decoded.items.len());
         let header_problem = header_problem(&header, decoded.items.len());
-        let stop_on_error = !matches!(
-            header.batch_error_continuation_option,
-            Some(BatchErrorContinuationOption::CONTINUE)
-        );
+        let stop_on_error =
+            !matches!(header.batch_error_continuation_option, Some(BatchErrorContinuationOption::CONTINUE));
         for item in decoded.items {
             let (reply, outcome) = match (item, &header_problem) {
                 (Ok(item), None) => self.run_item(&mut ctx, item),
                 (Ok(item), Some(problem)) => failed(
+                    version,
                     Some(item.operation),
                     item.unique_batch_item_id,
-                    None,
                     &OpError::InvalidMessage(problem.clone()),
                 ),
-                (Err(e), _) => failed(
-                    e.operation,
-                    e.unique_batch_item_id,
-                    None,
-                    &OpError::from_decode(&e.error),
-                ),
+                (Err(e), _) => failed(version, e.operation, e.unique_batch_item_id, &OpError::from_decode(&e.error)),
             };
             let failed = reply.result_status != ResultStatus::SUCCESS;
             items.push(reply);
@@ -210,20 +162,14 @@ impl Service {
         let mut response = self.respond(version, now, correlation.clone(), items);
         let cap = header
             .maximum_response_size
-            .map_or(self.config.max_response_size, |m| {
-                (m.max(0) as usize).min(self.config.max_response_size)
-            });
+            .map_or(self.config.max_response_size, |m| (m.max(0) as usize).min(self.config.max_response_size));
         if response.len() > cap {
             response = self.too_large(version, now, correlation, &mut outcomes);
         }
         (response, outcomes)
     }
 
-    fn run_item(
-        &self,
-        ctx: &mut Ctx<'_>,
-        item: RequestBatchItem,
-    ) -> (ResponseBatchItem, ItemOutcome) {
+    fn run_item(&self, ctx: &mut Ctx<'_>, item: RequestBatchItem) -> (ResponseBatchItem, ItemOutcome) {
         let operation = item.operation;
         let id = item.unique_batch_item_id;
         let result = dispatch(ctx, item.payload);
@@ -232,18 +178,14 @@ impl Service {
                 if let Some(uid) = &uid {
                     ctx.placeholder = Some(uid.clone());
                 }
-                let outcome = ItemOutcome {
-                    operation: Some(operation),
-                    unique_identifier: uid,
-                    result: Ok(()),
-                };
+                let outcome = ItemOutcome { operation: Some(operation), unique_identifier: uid, result: Ok(()) };
                 (ResponseBatchItem::success(operation, id, payload), outcome)
             }
             Err(e) => {
                 if let OpError::Store(inner) = &e {
                     tracing::error!(?operation, error = %inner, "store failure");
                 }
-                failed(Some(operation), id, ctx.placeholder.clone(), &e)
+                failed(ctx.version, Some(operation), id, &e)
             }
         }
     }
@@ -262,11 +204,7 @@ impl Service {
                 nonce: None,
                 server_hashed_password: None,
                 attestation_types: Vec::new(),
-                client_correlation_value: if version >= ProtocolVersion::V1_4 {
-                    correlation
-                } else {
-                    None
-                },
+                client_correlation_value: if version >= ProtocolVersion::V1_4 { correlation } else { None },
                 server_correlation_value: None,
                 batch_count: items.len() as i32,
             },
@@ -289,12 +227,7 @@ impl Service {
             .iter_mut()
             .map(|o| {
                 o.result = Err(ResultReason::RESPONSE_TOO_LARGE);
-                ResponseBatchItem::failure(
-                    o.operation,
-                    None,
-                    ResultReason::RESPONSE_TOO_LARGE,
-                    "TOO_LARGE".into(),
-                )
+                ResponseBatchItem::failure(o.operation, None, ResultReason::RESPONSE_TOO_LARGE, "TOO_LARGE".into())
             })
             .collect();
         self.respond(version, now, correlation, items)
@@ -308,123 +241,54 @@ fn dispatch(ctx: &mut Ctx<'_>, payload: Req) -> Result<(Resp, Option<String>), O
     Ok(match payload {
         Req::DiscoverVersions(r) => (Resp::DiscoverVersions(discover::discover_versions(r)), None),
         Req::Query(r) => (Resp::Query(discover::query(ctx, r)), None),
-        Req::Create(r) => with_uid(
-            create::create(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Create,
-        ),
-        Req::Register(r) => with_uid(
-            create::register(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Register,
-        ),
+        Req::Create(r) => with_uid(create::create(ctx, r)?, |p| &p.unique_identifier, Resp::Create),
+        Req::Register(r) => with_uid(create::register(ctx, r)?, |p| &p.unique_identifier, Resp::Register),
         Req::Get(r) => with_uid(read::get(ctx, r)?, |p| &p.unique_identifier, Resp::Get),
-        Req::GetAttributes(r) => with_uid(
-            read::get_attributes(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::GetAttributes,
-        ),
-        Req::GetAttributeList(r) => with_uid(
-            read::get_attribute_list(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::GetAttributeList,
-        ),
-        Req::AddAttribute(r) => with_uid(
-            attributes::add(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::AddAttribute,
-        ),
-        Req::SetAttribute(r) => with_uid(
-            attributes::set(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::SetAttribute,
-        ),
-        Req::ModifyAttribute(r) => with_uid(
-            attributes::modify(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::ModifyAttribute,
-        ),
-        Req::DeleteAttribute(r) => with_uid(
-            attributes::delete(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::DeleteAttribute,
-        ),
+        Req::GetAttributes(r) => with_uid(read::get_attributes(ctx, r)?, |p| &p.unique_identifier, Resp::GetAttributes),
+        Req::GetAttributeList(r) => {
+            with_uid(read::get_attribute_list(ctx, r)?, |p| &p.unique_identifier, Resp::GetAttributeList)
+        }
+        Req::AddAttribute(r) => with_uid(attributes::add(ctx, r)?, |p| &p.unique_identifier, Resp::AddAttribute),
+        Req::SetAttribute(r) => with_uid(attributes::set(ctx, r)?, |p| &p.unique_identifier, Resp::SetAttribute),
+        Req::ModifyAttribute(r) => {
+            with_uid(attributes::modify(ctx, r)?, |p| &p.unique_identifier, Resp::ModifyAttribute)
+        }
+        Req::DeleteAttribute(r) => {
+            with_uid(attributes::delete(ctx, r)?, |p| &p.unique_identifier, Resp::DeleteAttribute)
+        }
         Req::Locate(r) => {
             let found = locate::locate(ctx, r)?;
             let first = found.unique_identifiers.first().cloned();
             (Resp::Locate(found), first)
         }
-        Req::Activate(r) => with_uid(
-            lifecycle::activate(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Activate,
-        ),
-        Req::Revoke(r) => with_uid(
-            lifecycle::revoke(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Revoke,
-        ),
-        Req::Destroy(r) => with_uid(
-            lifecycle::destroy(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Destroy,
-        ),
-        Req::ReKey(r) => with_uid(
-            lifecycle::rekey(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::ReKey,
-        ),
-        Req::Check(r) => with_uid(
-            lifecycle::check(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Check,
-        ),
-        Req::Encrypt(r) => with_uid(
-            crypto::encrypt(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Encrypt,
-        ),
-        Req::Decrypt(r) => with_uid(
-            crypto::decrypt(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::Decrypt,
-        ),
+        Req::Activate(r) => with_uid(lifecycle::activate(ctx, r)?, |p| &p.unique_identifier, Resp::Activate),
+        Req::Revoke(r) => with_uid(lifecycle::revoke(ctx, r)?, |p| &p.unique_identifier, Resp::Revoke),
+        Req::Destroy(r) => with_uid(lifecycle::destroy(ctx, r)?, |p| &p.unique_identifier, Resp::Destroy),
+        Req::ReKey(r) => with_uid(lifecycle::rekey(ctx, r)?, |p| &p.unique_identifier, Resp::ReKey),
+        Req::Check(r) => with_uid(lifecycle::check(ctx, r)?, |p| &p.unique_identifier, Resp::Check),
+        Req::Encrypt(r) => with_uid(crypto::encrypt(ctx, r)?, |p| &p.unique_identifier, Resp::Encrypt),
+        Req::Decrypt(r) => with_uid(crypto::decrypt(ctx, r)?, |p| &p.unique_identifier, Resp::Decrypt),
         Req::Mac(r) => with_uid(crypto::mac(ctx, r)?, |p| &p.unique_identifier, Resp::Mac),
-        Req::MacVerify(r) => with_uid(
-            crypto::mac_verify(ctx, r)?,
-            |p| &p.unique_identifier,
-            Resp::MacVerify,
-        ),
+        Req::MacVerify(r) => with_uid(crypto::mac_verify(ctx, r)?, |p| &p.unique_identifier, Resp::MacVerify),
         Req::RngRetrieve(r) => (Resp::RngRetrieve(crypto::rng_retrieve(ctx, r)?), None),
         _ => return Err(OpError::OperationNotSupported),
     })
 }
 
-fn with_uid<P>(
-    payload: P,
-    uid: impl Fn(&P) -> &String,
-    wrap: impl Fn(P) -> Resp,
-) -> (Resp, Option<String>) {
+fn with_uid<P>(payload: P, uid: impl Fn(&P) -> &String, wrap: impl Fn(P) -> Resp) -> (Resp, Option<String>) {
     let id = uid(&payload).clone();
     (wrap(payload), Some(id))
 }
 
 fn failed(
+    version: ProtocolVersion,
     operation: Option<Operation>,
     id: Option<Vec<u8>>,
-    uid: Option<String>,
     e: &OpError,
 ) -> (ResponseBatchItem, ItemOutcome) {
-    let reason = ResultReason::from(e);
-    let outcome = ItemOutcome {
-        operation,
-        unique_identifier: uid,
-        result: Err(reason),
-    };
-    (
-        ResponseBatchItem::failure(operation, id, reason, e.client_message()),
-        outcome,
-    )
+    let reason = e.reason(version);
+    let outcome = ItemOutcome { operation, unique_identifier: None, result: Err(reason) };
+    (ResponseBatchItem::failure(operation, id, reason, e.client_message()), outcome)
 }
 
 /// The version to answer in: the request's when the server speaks it, else the newest the
@@ -433,11 +297,7 @@ fn negotiate(requested: ProtocolVersion) -> ProtocolVersion {
     ProtocolVersion::SUPPORTED
         .into_iter()
         .find(|v| *v <= requested && v.major == requested.major)
-        .or_else(|| {
-            ProtocolVersion::SUPPORTED
-                .into_iter()
-                .find(|v| *v <= requested)
-        })
+        .or_else(|| ProtocolVersion::SUPPORTED.into_iter().find(|v| *v <= requested))
         .unwrap_or(ProtocolVersion::V1_0)
 }
 
@@ -445,16 +305,10 @@ fn negotiate(requested: ProtocolVersion) -> ProtocolVersion {
 /// Count that disagrees with the items that came.
 fn header_problem(header: &RequestHeader, items: usize) -> Option<String> {
     if !header.protocol_version.is_supported() {
-        return Some(format!(
-            "protocol version {} is not supported",
-            header.protocol_version
-        ));
+        return Some(format!("protocol version {} is not supported", header.protocol_version));
     }
     if header.batch_count as usize != items || items == 0 {
-        return Some(format!(
-            "Batch Count says {} but {items} batch items came",
-            header.batch_count
-        ));
+        return Some(format!("Batch Count says {} but {items} batch items came", header.batch_count));
     }
     None
 }

@@ -8,10 +8,9 @@ use kmip_proto::dict::{CryptographicAlgorithm, KeyFormatType, ObjectType, Operat
 use kmip_proto::object::KeyObject;
 use kmip_proto::payload::{CreateRequest, GetRequest, GetResponse};
 use kmip_proto::{
-    Attribute, Attributes, DateTime, KeyBlock, KeyMaterial, KeyValue, ManagedObject,
-    ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, RequestPayload,
-    ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload, SecretBytes,
-    decode_request,
+    Attribute, Attributes, DateTime, KeyBlock, KeyMaterial, KeyValue, ManagedObject, ProtocolVersion, RequestBatchItem,
+    RequestHeader, RequestMessage, RequestPayload, ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload,
+    SecretBytes, decode_request,
 };
 use ttlv::{Item, Limits, Tag, Value};
 
@@ -32,11 +31,7 @@ fn header(version: ProtocolVersion) -> RequestHeader {
     }
 }
 
-fn request(
-    version: ProtocolVersion,
-    operation: Operation,
-    payload: RequestPayload,
-) -> RequestMessage {
+fn request(version: ProtocolVersion, operation: Operation, payload: RequestPayload) -> RequestMessage {
     RequestMessage {
         header: header(version),
         items: vec![RequestBatchItem {
@@ -102,19 +97,13 @@ fn create_request(version: ProtocolVersion) -> RequestMessage {
     let name = Item::structure(
         Tag::NAME,
         vec![
-            Item::new(
-                Tag::NAME_VALUE,
-                Value::TextString("backup-master-key".into()),
-            ),
+            Item::new(Tag::NAME_VALUE, Value::TextString("backup-master-key".into())),
             Item::new(Tag::NAME_TYPE, Value::Enumeration(1)),
         ],
     );
     let attributes = Attributes {
         list: vec![
-            Attribute::new(
-                Tag::CRYPTOGRAPHIC_ALGORITHM,
-                Value::Enumeration(CryptographicAlgorithm::AES.0),
-            ),
+            Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(CryptographicAlgorithm::AES.0)),
             Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(256)),
             Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(0x0C)),
             Attribute::from_item(name),
@@ -136,14 +125,8 @@ fn bench(c: &mut Criterion) {
     let limits = Limits::default();
     let cases = [
         ("get_request_1.4", get_request().to_ttlv()),
-        (
-            "create_request_1.4",
-            create_request(ProtocolVersion::V1_4).to_ttlv(),
-        ),
-        (
-            "create_request_2.1",
-            create_request(ProtocolVersion::V2_1).to_ttlv(),
-        ),
+        ("create_request_1.4", create_request(ProtocolVersion::V1_4).to_ttlv()),
+        ("create_request_2.1", create_request(ProtocolVersion::V2_1).to_ttlv()),
     ];
     for (name, bytes) in &cases {
         println!("{name}: {} bytes", bytes.len());
@@ -151,9 +134,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| decode_request(black_box(bytes), &limits).expect("decodes"))
         });
         let message = RequestMessage::from_ttlv(bytes, &limits).expect("decodes");
-        c.bench_function(&format!("encode_typed/{name}"), |b| {
-            b.iter(|| black_box(&message).to_ttlv())
-        });
+        c.bench_function(&format!("encode_typed/{name}"), |b| b.iter(|| black_box(&message).to_ttlv()));
     }
     let response = get_response().to_ttlv();
     println!("get_response_aes256_1.4: {} bytes", response.len());
@@ -161,9 +142,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| ResponseMessage::from_ttlv(black_box(&response), &limits).expect("decodes"))
     });
     let message = get_response();
-    c.bench_function("encode_typed/get_response_aes256_1.4", |b| {
-        b.iter(|| black_box(&message).to_ttlv())
-    });
+    c.bench_function("encode_typed/get_response_aes256_1.4", |b| b.iter(|| black_box(&message).to_ttlv()));
 }
 
 criterion_group!(benches, bench);

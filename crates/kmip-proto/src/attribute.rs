@@ -41,14 +41,10 @@ impl AttributeName {
         match name.split_once('-') {
             // An empty vendor part ("-Name") is no vendor: the name is the whole string, so
             // that writing it back as 1.x text gives the same string.
-            Some((vendor, rest)) if !vendor.is_empty() => AttributeName::Custom {
-                vendor: vendor.into(),
-                name: rest.into(),
-            },
-            _ => AttributeName::Custom {
-                vendor: String::new(),
-                name: name.into(),
-            },
+            Some((vendor, rest)) if !vendor.is_empty() => {
+                AttributeName::Custom { vendor: vendor.into(), name: rest.into() }
+            }
+            _ => AttributeName::Custom { vendor: String::new(), name: name.into() },
         }
     }
 
@@ -110,9 +106,7 @@ impl Decode for AttributeName {
             ttlv::ItemType::Enumeration => {
                 let tag = Tag(field.enumeration()?);
                 if attribute_name(tag).is_none() {
-                    return Err(field.error(DecodeErrorKind::BadValue(
-                        "Attribute Reference names no attribute",
-                    )));
+                    return Err(field.error(DecodeErrorKind::BadValue("Attribute Reference names no attribute")));
                 }
                 Ok(AttributeName::Standard(tag))
             }
@@ -125,10 +119,7 @@ impl Decode for AttributeName {
                     _ => Ok(false),
                 })?;
                 let name = name.ok_or_else(|| missing(parent, Tag::ATTRIBUTE_NAME, offset))?;
-                Ok(AttributeName::custom(
-                    vendor.as_deref().unwrap_or_default(),
-                    &name,
-                ))
+                Ok(AttributeName::custom(vendor.as_deref().unwrap_or_default(), &name))
             }
         }
     }
@@ -148,20 +139,12 @@ pub struct Attribute {
 impl Attribute {
     /// A standard attribute.
     pub fn new(tag: Tag, value: Value) -> Self {
-        Attribute {
-            name: AttributeName::Standard(tag),
-            index: None,
-            value: Item::new(tag, value),
-        }
+        Attribute { name: AttributeName::Standard(tag), index: None, value: Item::new(tag, value) }
     }
 
     /// A standard attribute from an item in the 2.x shape (its tag names the attribute).
     pub fn from_item(item: Item) -> Self {
-        Attribute {
-            name: AttributeName::Standard(item.tag),
-            index: None,
-            value: item,
-        }
+        Attribute { name: AttributeName::Standard(item.tag), index: None, value: item }
     }
 
     /// The attribute's tag, for a standard one.
@@ -184,8 +167,7 @@ impl Attribute {
             return Ok(Attribute::from_item(field.into_item()?));
         }
         let (parent, offset) = (field.tag, field.offset);
-        let (mut vendor, mut name, mut index, mut value) =
-            (None::<String>, None::<String>, None, None::<Item>);
+        let (mut vendor, mut name, mut index, mut value) = (None::<String>, None::<String>, None, None::<Item>);
         read_fields(field, |f| match f.tag {
             Tag::VENDOR_IDENTIFICATION => put_once(&mut vendor, f),
             Tag::ATTRIBUTE_NAME => put_once(&mut name, f),
@@ -199,11 +181,7 @@ impl Attribute {
         // > an operation says otherwise (Delete Attribute, Get Attributes): treat a missing
         // > one as an empty structure so that those payloads can decode it.
         let value = value.map_or(Value::Structure(Vec::new()), |v| v.value);
-        Ok(Attribute {
-            value: Item::new(name.value_tag(), value),
-            name,
-            index,
-        })
+        Ok(Attribute { value: Item::new(name.value_tag(), value), name, index })
     }
 
     /// Writes the attribute in the shape of the encoder's version: a 1.x `Attribute`
@@ -282,11 +260,7 @@ impl Decode for Attributes {
 /// 2.x tag.
 impl Encode for Attributes {
     fn encode(&self, tag: Tag, e: &mut Encoder) {
-        let tag = if e.version.is_2x() {
-            tag
-        } else {
-            Attributes::v1_tag(tag)
-        };
+        let tag = if e.version.is_2x() { tag } else { Attributes::v1_tag(tag) };
         e.structure(tag, |e| {
             if !e.version.is_2x() {
                 for name in &self.template_names {
@@ -335,9 +309,6 @@ pub fn typed_value<T: Decode>(item: &Item) -> Result<T, DecodeError> {
     let bytes = ttlv::encode_item(item);
     let ctx = ttlv::DecodeContext::new(ttlv::Limits::default());
     let mut reader = ctx.reader(&bytes)?;
-    let field = reader.next_field()?.ok_or(DecodeError::new(
-        DecodeErrorKind::BadValue("empty attribute value"),
-        0,
-    ))?;
+    let field = reader.next_field()?.ok_or(DecodeError::new(DecodeErrorKind::BadValue("empty attribute value"), 0))?;
     T::decode(field)
 }

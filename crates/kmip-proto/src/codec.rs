@@ -33,10 +33,7 @@ pub struct Encoder {
 impl Encoder {
     /// An encoder for messages of `version`.
     pub fn new(version: ProtocolVersion) -> Self {
-        Encoder {
-            w: Writer::with_capacity(256),
-            version,
-        }
+        Encoder { w: Writer::with_capacity(256), version }
     }
 
     /// Writes a Structure whose children `body` writes.
@@ -78,19 +75,14 @@ pub(crate) fn read_fields(
         let child_tag = child.tag;
         let offset = child.offset;
         if !each(child).map_err(|e| e.within(tag))? {
-            return Err(
-                DecodeError::new(DecodeErrorKind::UnexpectedTag(child_tag), offset).within(tag),
-            );
+            return Err(DecodeError::new(DecodeErrorKind::UnexpectedTag(child_tag), offset).within(tag));
         }
     }
     Ok(())
 }
 
 /// Stores a field that may appear at most once.
-pub(crate) fn put_once<T: Decode>(
-    slot: &mut Option<T>,
-    field: Field<'_>,
-) -> Result<bool, DecodeError> {
+pub(crate) fn put_once<T: Decode>(slot: &mut Option<T>, field: Field<'_>) -> Result<bool, DecodeError> {
     if slot.is_some() {
         return Err(field.error(DecodeErrorKind::UnexpectedTag(field.tag)));
     }

@@ -1,8 +1,8 @@
 //! Cryptographic Parameters (KMIP 1.4 §3.6, KMIP 2.1 §4.8).
 
 use ttlv::dict::{
-    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, HashingAlgorithm,
-    KeyRoleType, MaskGenerator, PaddingMethod,
+    BlockCipherMode, CryptographicAlgorithm, DigitalSignatureAlgorithm, HashingAlgorithm, KeyRoleType, MaskGenerator,
+    PaddingMethod,
 };
 
 use crate::codec::kmip_struct;

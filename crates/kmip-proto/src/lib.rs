@@ -26,8 +26,8 @@ pub use attribute::{Attribute, AttributeName, Attributes, Link, Name, Revocation
 pub use codec::{DateTime, Decode, Encode, Encoder, Interval};
 pub use crypto_params::CryptographicParameters;
 pub use message::{
-    DecodedRequest, ItemError, RequestBatchItem, RequestHeader, RequestMessage, ResponseBatchItem,
-    ResponseHeader, ResponseMessage, decode_request,
+    DecodedRequest, ItemError, RequestBatchItem, RequestHeader, RequestMessage, ResponseBatchItem, ResponseHeader,
+    ResponseMessage, decode_request,
 };
 pub use object::{KeyBlock, KeyMaterial, KeyValue, ManagedObject};
 pub use payload::{RequestPayload, ResponsePayload};
@@ -52,14 +52,10 @@ pub mod __fuzz {
         };
         let items: Result<Vec<_>, _> = decoded.items.into_iter().collect();
         if let Ok(items) = items {
-            let message = RequestMessage {
-                header: decoded.header,
-                items,
-            };
+            let message = RequestMessage { header: decoded.header, items };
             if message.header.protocol_version.is_supported() {
                 let bytes = message.to_ttlv();
-                let again =
-                    RequestMessage::from_ttlv(&bytes, &limits).expect("our own encoding decodes");
+                let again = RequestMessage::from_ttlv(&bytes, &limits).expect("our own encoding decodes");
                 assert_eq!(again, message, "typed round trip changed the request");
             }
         }

@@ -8,15 +8,11 @@
 //! > KMIP 1.4 §7.1: "The response to a request with Batch Order Option ... the server SHALL
 //! > return a Response Message containing ... a Batch Item for each Request Batch Item".
 
-use ttlv::dict::{
-    AttestationType, BatchErrorContinuationOption, Operation, ResultReason, ResultStatus,
-};
+use ttlv::dict::{AttestationType, BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use ttlv::{DecodeContext, DecodeError, DecodeErrorKind, Field, Item, Limits, Tag};
 
 use crate::ProtocolVersion;
-use crate::codec::{
-    DateTime, Decode, Encode, Encoder, kmip_struct, missing, put_once, read_fields,
-};
+use crate::codec::{DateTime, Decode, Encode, Encoder, kmip_struct, missing, put_once, read_fields};
 use crate::payload::{RequestPayload, ResponsePayload};
 
 kmip_struct! {
@@ -122,11 +118,7 @@ impl RequestBatchItem {
             }
             _ => Ok(false),
         });
-        let fail = |error| ItemError {
-            operation,
-            unique_batch_item_id: id.clone(),
-            error,
-        };
+        let fail = |error| ItemError { operation, unique_batch_item_id: id.clone(), error };
         if let Err(error) = result {
             return Err(fail(error));
         }
@@ -182,18 +174,11 @@ pub struct DecodedRequest {
 pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<DecodedRequest, DecodeError> {
     let ctx = DecodeContext::new(*limits);
     let mut reader = ctx.reader(bytes)?;
-    let message = reader.next_field()?.ok_or(DecodeError::new(
-        DecodeErrorKind::Truncated {
-            needed: ttlv::HEADER_LEN,
-            available: 0,
-        },
-        0,
-    ))?;
+    let message = reader
+        .next_field()?
+        .ok_or(DecodeError::new(DecodeErrorKind::Truncated { needed: ttlv::HEADER_LEN, available: 0 }, 0))?;
     if !reader.is_empty() {
-        return Err(DecodeError::new(
-            DecodeErrorKind::TrailingBytes(bytes.len() - reader.offset()),
-            reader.offset(),
-        ));
+        return Err(DecodeError::new(DecodeErrorKind::TrailingBytes(bytes.len() - reader.offset()), reader.offset()));
     }
     if message.tag != Tag::REQUEST_MESSAGE {
         return Err(message.error(DecodeErrorKind::UnexpectedTag(message.tag)));
@@ -204,16 +189,15 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<DecodedRequest, D
     read_fields(message, |f| match f.tag {
         Tag::REQUEST_HEADER => put_once(&mut header, f),
         Tag::BATCH_ITEM => {
-            items.push(RequestBatchItem::decode_lenient(f).map_err(|e| ItemError {
-                error: e.error.within(Tag::REQUEST_MESSAGE),
-                ..e
-            }));
+            items.push(
+                RequestBatchItem::decode_lenient(f)
+                    .map_err(|e| ItemError { error: e.error.within(Tag::REQUEST_MESSAGE), ..e }),
+            );
             Ok(true)
         }
         _ => Ok(false),
     })?;
-    let header =
-        header.ok_or_else(|| missing(Tag::REQUEST_MESSAGE, Tag::REQUEST_HEADER, offset))?;
+    let header = header.ok_or_else(|| missing(Tag::REQUEST_MESSAGE, Tag::REQUEST_HEADER, offset))?;
     // > KMIP 2.0 §5 (changes from 1.4): "Attribute Index ... removed". A 2.x message that
     // > carries one anyway is read as if it did not, so that the model holds only what the
     // > message's version can say.
@@ -230,15 +214,8 @@ impl RequestMessage {
     /// uses [`decode_request`]).
     pub fn from_ttlv(bytes: &[u8], limits: &Limits) -> Result<Self, DecodeError> {
         let decoded = decode_request(bytes, limits)?;
-        let items = decoded
-            .items
-            .into_iter()
-            .map(|i| i.map_err(|e| e.error))
-            .collect::<Result<_, _>>()?;
-        Ok(RequestMessage {
-            header: decoded.header,
-            items,
-        })
+        let items = decoded.items.into_iter().map(|i| i.map_err(|e| e.error)).collect::<Result<_, _>>()?;
+        Ok(RequestMessage { header: decoded.header, items })
     }
 
     /// Encodes the request in the shapes of its header's protocol version.
@@ -289,12 +266,7 @@ impl ResponseBatchItem {
     }
 
     /// A failed item.
-    pub fn failure(
-        operation: Option<Operation>,
-        id: Option<Vec<u8>>,
-        reason: ResultReason,
-        message: String,
-    ) -> Self {
+    pub fn failure(operation: Option<Operation>, id: Option<Vec<u8>>, reason: ResultReason, message: String) -> Self {
         ResponseBatchItem {
             operation,
             unique_batch_item_id: id,
@@ -312,8 +284,7 @@ impl Decode for ResponseBatchItem {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         let (parent, offset) = (field.tag, field.offset);
         let mut operation: Option<Operation> = None;
-        let (mut id, mut status, mut reason, mut message, mut correlation) =
-            (None, None, None, None, None);
+        let (mut id, mut status, mut reason, mut message, mut correlation) = (None, None, None, None, None);
         let mut payload = None;
         let mut extensions = Vec::new();
         read_fields(field, |f| match f.tag {
@@ -357,10 +328,7 @@ impl Encode for ResponseBatchItem {
             self.result_status.encode(Tag::RESULT_STATUS, e);
             e.opt(Tag::RESULT_REASON, &self.result_reason);
             e.opt(Tag::RESULT_MESSAGE, &self.result_message);
-            e.opt(
-                Tag::ASYNCHRONOUS_CORRELATION_VALUE,
-                &self.asynchronous_correlation_value,
-            );
+            e.opt(Tag::ASYNCHRONOUS_CORRELATION_VALUE, &self.asynchronous_correlation_value);
             if let Some(payload) = &self.payload {
                 payload.encode_payload(e);
             }
@@ -384,13 +352,9 @@ impl ResponseMessage {
     pub fn from_ttlv(bytes: &[u8], limits: &Limits) -> Result<Self, DecodeError> {
         let ctx = DecodeContext::new(*limits);
         let mut reader = ctx.reader(bytes)?;
-        let field = reader.next_field()?.ok_or(DecodeError::new(
-            DecodeErrorKind::Truncated {
-                needed: ttlv::HEADER_LEN,
-                available: 0,
-            },
-            0,
-        ))?;
+        let field = reader
+            .next_field()?
+            .ok_or(DecodeError::new(DecodeErrorKind::Truncated { needed: ttlv::HEADER_LEN, available: 0 }, 0))?;
         if field.tag != Tag::RESPONSE_MESSAGE {
             return Err(field.error(DecodeErrorKind::UnexpectedTag(field.tag)));
         }

@@ -5,8 +5,8 @@
 //! > Secret Data, Opaque Object and PGP Key.
 
 use ttlv::dict::{
-    CertificateType, CryptographicAlgorithm, KeyCompressionType, KeyFormatType, ObjectType,
-    OpaqueDataType, SecretDataType, SplitKeyMethod,
+    CertificateType, CryptographicAlgorithm, KeyCompressionType, KeyFormatType, ObjectType, OpaqueDataType,
+    SecretDataType, SplitKeyMethod,
 };
 use ttlv::{DecodeError, Field, Item, ItemType, Tag};
 
@@ -55,9 +55,7 @@ impl Decode for KeyValue {
                 Tag::KEY_MATERIAL if f.item_type() == ItemType::ByteString => {
                     material = Some(KeyMaterial::Bytes(SecretBytes::decode(f)?));
                 }
-                Tag::KEY_MATERIAL => {
-                    material = Some(KeyMaterial::Transparent(SecretItem(f.into_item()?)))
-                }
+                Tag::KEY_MATERIAL => material = Some(KeyMaterial::Transparent(SecretItem(f.into_item()?))),
                 Tag::ATTRIBUTE => attributes.push(Attribute::decode_any(f)?),
                 Tag::ATTRIBUTES => {
                     read_fields(f, |a| {
@@ -70,10 +68,7 @@ impl Decode for KeyValue {
             Ok(true)
         })?;
         let material = material.unwrap_or(KeyMaterial::Bytes(SecretBytes::default()));
-        Ok(KeyValue::Plain {
-            material,
-            attributes,
-        })
+        Ok(KeyValue::Plain { material, attributes })
     }
 }
 
@@ -81,10 +76,7 @@ impl Encode for KeyValue {
     fn encode(&self, tag: Tag, e: &mut Encoder) {
         match self {
             KeyValue::Wrapped(bytes) => bytes.encode(tag, e),
-            KeyValue::Plain {
-                material,
-                attributes,
-            } => e.structure(tag, |e| {
+            KeyValue::Plain { material, attributes } => e.structure(tag, |e| {
                 match material {
                     KeyMaterial::Bytes(bytes) => bytes.encode(Tag::KEY_MATERIAL, e),
                     KeyMaterial::Transparent(item) => item.0.encode(Tag::KEY_MATERIAL, e),
@@ -93,9 +85,7 @@ impl Encode for KeyValue {
                     return;
                 }
                 if e.version.is_2x() {
-                    e.structure(Tag::ATTRIBUTES, |e| {
-                        attributes.iter().for_each(|a| a.encode_as(e))
-                    });
+                    e.structure(Tag::ATTRIBUTES, |e| attributes.iter().for_each(|a| a.encode_as(e)));
                 } else {
                     attributes.iter().for_each(|a| a.encode_as(e));
                 }
@@ -248,9 +238,9 @@ impl ManagedObject {
     /// Drops the Attribute Index of attributes carried in the Key Value (2.x has none).
     pub fn clear_attribute_indexes(&mut self) {
         let block = match self {
-            ManagedObject::SymmetricKey(k)
-            | ManagedObject::PublicKey(k)
-            | ManagedObject::PrivateKey(k) => &mut k.key_block,
+            ManagedObject::SymmetricKey(k) | ManagedObject::PublicKey(k) | ManagedObject::PrivateKey(k) => {
+                &mut k.key_block
+            }
             ManagedObject::SecretData(s) => &mut s.key_block,
             ManagedObject::SplitKey(s) => &mut s.key_block,
             _ => return,
@@ -263,9 +253,9 @@ impl ManagedObject {
     /// The object's key block, for the objects that have one.
     pub fn key_block(&self) -> Option<&KeyBlock> {
         match self {
-            ManagedObject::SymmetricKey(k)
-            | ManagedObject::PublicKey(k)
-            | ManagedObject::PrivateKey(k) => Some(&k.key_block),
+            ManagedObject::SymmetricKey(k) | ManagedObject::PublicKey(k) | ManagedObject::PrivateKey(k) => {
+                Some(&k.key_block)
+            }
             ManagedObject::SecretData(s) => Some(&s.key_block),
             ManagedObject::SplitKey(s) => Some(&s.key_block),
             _ => None,
@@ -293,9 +283,9 @@ impl ManagedObject {
     pub fn encode_object(&self, e: &mut Encoder) {
         let tag = self.tag();
         match self {
-            ManagedObject::SymmetricKey(k)
-            | ManagedObject::PublicKey(k)
-            | ManagedObject::PrivateKey(k) => k.encode(tag, e),
+            ManagedObject::SymmetricKey(k) | ManagedObject::PublicKey(k) | ManagedObject::PrivateKey(k) => {
+                k.encode(tag, e)
+            }
             ManagedObject::SecretData(s) => s.encode(tag, e),
             ManagedObject::OpaqueObject(o) => o.encode(tag, e),
             ManagedObject::Certificate(c) => c.encode(tag, e),

@@ -33,15 +33,8 @@ impl ProtocolVersion {
     pub const V2_1: Self = Self::new(2, 1);
 
     /// Every version this model speaks, newest first (the order DiscoverVersions answers in).
-    pub const SUPPORTED: [Self; 7] = [
-        Self::V2_1,
-        Self::V2_0,
-        Self::V1_4,
-        Self::V1_3,
-        Self::V1_2,
-        Self::V1_1,
-        Self::V1_0,
-    ];
+    pub const SUPPORTED: [Self; 7] =
+        [Self::V2_1, Self::V2_0, Self::V1_4, Self::V1_3, Self::V1_2, Self::V1_1, Self::V1_0];
 
     /// A version.
     pub const fn new(major: i32, minor: i32) -> Self {
@@ -78,10 +71,7 @@ impl Decode for ProtocolVersion {
         let major = major.ok_or_else(|| missing(parent, Tag::PROTOCOL_VERSION_MAJOR, offset))?;
         let minor = minor.ok_or_else(|| missing(parent, Tag::PROTOCOL_VERSION_MINOR, offset))?;
         if major < 0 || minor < 0 {
-            return Err(DecodeError::new(
-                DecodeErrorKind::BadValue("negative protocol version"),
-                offset,
-            ));
+            return Err(DecodeError::new(DecodeErrorKind::BadValue("negative protocol version"), offset));
         }
         Ok(ProtocolVersion { major, minor })
     }

@@ -7,13 +7,9 @@ fn unknown_tag_in_a_template_attribute_is_refused_not_renamed() {
     // taken for a 2.x attribute and came back from a 1.x re-encode as a vendor attribute.
     let bytes = include_bytes!("data/fuzz-unknown-tag-in-template-attribute.bin");
     assert!(kmip_proto::__fuzz::request(bytes));
-    let decoded =
-        kmip_proto::decode_request(bytes, &ttlv::Limits::default()).expect("the header decodes");
+    let decoded = kmip_proto::decode_request(bytes, &ttlv::Limits::default()).expect("the header decodes");
     let err = decoded.items[0].as_ref().expect_err("the item is refused");
-    assert_eq!(
-        err.error.kind,
-        ttlv::DecodeErrorKind::UnexpectedTag(ttlv::Tag(0x42_4008))
-    );
+    assert_eq!(err.error.kind, ttlv::DecodeErrorKind::UnexpectedTag(ttlv::Tag(0x42_4008)));
 }
 
 #[test]

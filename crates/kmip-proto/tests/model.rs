@@ -3,8 +3,7 @@
 
 use kmip_proto::dict::{CryptographicAlgorithm, NameType, ObjectType, Operation, ResultReason};
 use kmip_proto::{
-    AttributeName, Name, ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem,
-    decode_request,
+    AttributeName, Name, ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem, decode_request,
 };
 use kmip_text::{NoPlaceholders, from_xml, to_xml};
 use ttlv::{Limits, Tag, Value, encode_item};
@@ -47,35 +46,14 @@ fn ttlv_of(xml: &str) -> Vec<u8> {
 #[test]
 fn attributes_convert_between_1x_and_2x_shapes() {
     let v1 = RequestMessage::from_ttlv(&ttlv_of(CREATE_1X), &Limits::default()).expect("decodes");
-    let RequestPayload::Create(create) = &v1.items[0].payload else {
-        panic!("a Create payload")
-    };
+    let RequestPayload::Create(create) = &v1.items[0].payload else { panic!("a Create payload") };
     assert_eq!(create.object_type, ObjectType::SYMMETRIC_KEY);
-    let alg = create
-        .attributes
-        .get(Tag::CRYPTOGRAPHIC_ALGORITHM)
-        .expect("algorithm");
-    assert_eq!(
-        alg.value.value,
-        Value::Enumeration(CryptographicAlgorithm::AES.0)
-    );
+    let alg = create.attributes.get(Tag::CRYPTOGRAPHIC_ALGORITHM).expect("algorithm");
+    assert_eq!(alg.value.value, Value::Enumeration(CryptographicAlgorithm::AES.0));
     let name: Name =
-        kmip_proto::attribute::typed_value(&create.attributes.get(Tag::NAME).expect("name").value)
-            .expect("a Name");
-    assert_eq!(
-        name,
-        Name {
-            value: "qumulo-master".into(),
-            name_type: NameType::UNINTERPRETED_TEXT_STRING
-        }
-    );
-    assert_eq!(
-        create.attributes.list[2].name,
-        AttributeName::Custom {
-            vendor: "x".into(),
-            name: "Vendor".into()
-        }
-    );
+        kmip_proto::attribute::typed_value(&create.attributes.get(Tag::NAME).expect("name").value).expect("a Name");
+    assert_eq!(name, Name { value: "qumulo-master".into(), name_type: NameType::UNINTERPRETED_TEXT_STRING });
+    assert_eq!(create.attributes.list[2].name, AttributeName::Custom { vendor: "x".into(), name: "Vendor".into() });
 
     // The same request written as 2.1: an Attributes structure of tagged items, and the
     // vendor attribute as a Vendor Identification / Attribute Name pair.
@@ -83,14 +61,8 @@ fn attributes_convert_between_1x_and_2x_shapes() {
     v2.header.protocol_version = ProtocolVersion::V2_1;
     let xml = to_xml(&ttlv::decode_item(&v2.to_ttlv(), &Limits::default()).expect("valid TTLV"));
     assert!(xml.contains("<Attributes>"), "{xml}");
-    assert!(
-        xml.contains(r#"<CryptographicAlgorithm type="Enumeration" value="AES"/>"#),
-        "{xml}"
-    );
-    assert!(
-        xml.contains(r#"<VendorIdentification type="TextString" value="x"/>"#),
-        "{xml}"
-    );
+    assert!(xml.contains(r#"<CryptographicAlgorithm type="Enumeration" value="AES"/>"#), "{xml}");
+    assert!(xml.contains(r#"<VendorIdentification type="TextString" value="x"/>"#), "{xml}");
     assert!(!xml.contains("TemplateAttribute"), "{xml}");
 
     // And back: decoding the 2.1 form gives the same typed request.
@@ -128,15 +100,7 @@ fn a_bad_batch_item_fails_alone() {
     let err = decoded.items[1].as_ref().expect_err("wrong type");
     assert_eq!(err.operation, Some(Operation::GET));
     assert_eq!(err.unique_batch_item_id.as_deref(), Some(&[2u8][..]));
-    assert_eq!(
-        err.error.path,
-        [
-            Tag::REQUEST_MESSAGE,
-            Tag::BATCH_ITEM,
-            Tag::REQUEST_PAYLOAD,
-            Tag::UNIQUE_IDENTIFIER
-        ]
-    );
+    assert_eq!(err.error.path, [Tag::REQUEST_MESSAGE, Tag::BATCH_ITEM, Tag::REQUEST_PAYLOAD, Tag::UNIQUE_IDENTIFIER]);
     let reply = ResponseBatchItem::failure(
         err.operation,
         err.unique_batch_item_id.clone(),
@@ -150,11 +114,7 @@ fn a_bad_batch_item_fails_alone() {
 fn a_message_without_a_header_fails_whole() {
     let xml = r#"<RequestMessage><BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload/></BatchItem></RequestMessage>"#;
     let err = decode_request(&ttlv_of(xml), &Limits::default()).expect_err("no header");
-    assert!(
-        err.to_string()
-            .contains("missing required field RequestHeader"),
-        "{err}"
-    );
+    assert!(err.to_string().contains("missing required field RequestHeader"), "{err}");
 }
 
 #[test]
@@ -181,9 +141,6 @@ fn key_material_does_not_print() {
 </RequestMessage>"#;
     let message = RequestMessage::from_ttlv(&ttlv_of(xml), &Limits::default()).expect("decodes");
     let printed = format!("{message:?}");
-    assert!(
-        !printed.contains("c0ffee") && !printed.contains("192, 255"),
-        "{printed}"
-    );
+    assert!(!printed.contains("c0ffee") && !printed.contains("192, 255"), "{printed}");
     assert!(printed.contains("SecretBytes(<16 bytes>)"), "{printed}");
 }

@@ -61,9 +61,7 @@ fn every_profile_message_decodes_into_the_typed_model() {
         files.len(),
         misses.len()
     );
-    println!(
-        "payloads: {typed} typed, {untyped} carried whole (operations this model does not type)"
-    );
+    println!("payloads: {typed} typed, {untyped} carried whole (operations this model does not type)");
     assert!(misses.is_empty(), "{misses:#?}");
     assert!(changed.is_empty(), "re-encoded differently: {changed:#?}");
 }

@@ -70,9 +70,7 @@ fn default_kmip_listen() -> SocketAddr {
 
 impl Default for KmipConfig {
     fn default() -> Self {
-        KmipConfig {
-            listen: default_kmip_listen(),
-        }
+        KmipConfig { listen: default_kmip_listen() }
     }
 }
 
@@ -103,9 +101,7 @@ fn default_data_dir() -> PathBuf {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig {
-            data_dir: default_data_dir(),
-        }
+        StoreConfig { data_dir: default_data_dir() }
     }
 }
 
@@ -182,24 +178,16 @@ fn default_log_level() -> String {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig {
-            level: default_log_level(),
-        }
+        LogConfig { level: default_log_level() }
     }
 }
 
 impl Config {
     /// Reads a file; relative paths in it are resolved against the file's directory.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io { path: path.to_owned(), source })?;
         let mut config = Self::from_toml(&text).map_err(|e| match e {
-            ConfigError::Toml { source, .. } => ConfigError::Toml {
-                path: path.to_owned(),
-                source,
-            },
+            ConfigError::Toml { source, .. } => ConfigError::Toml { path: path.to_owned(), source },
             other => other,
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -209,21 +197,14 @@ impl Config {
 
     /// Parses TOML text.
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|source| ConfigError::Toml {
-            path: PathBuf::new(),
-            source,
-        })?;
+        let config: Config =
+            toml::from_str(text).map_err(|source| ConfigError::Toml { path: PathBuf::new(), source })?;
         config.validate()?;
         Ok(config)
     }
 
     fn resolve_paths(&mut self, base: &Path) {
-        for path in [
-            &mut self.tls.client_ca,
-            &mut self.tls.cert,
-            &mut self.tls.key,
-            &mut self.store.data_dir,
-        ] {
+        for path in [&mut self.tls.client_ca, &mut self.tls.cert, &mut self.tls.key, &mut self.store.data_dir] {
             if path.is_relative() {
                 *path = base.join(&*path);
             }
@@ -233,14 +214,10 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         let l = &self.limits;
         if l.max_message_size < 1024 {
-            return Err(ConfigError::Invalid(
-                "limits.max_message_size must be at least 1024".into(),
-            ));
+            return Err(ConfigError::Invalid("limits.max_message_size must be at least 1024".into()));
         }
         if l.max_connections == 0 {
-            return Err(ConfigError::Invalid(
-                "limits.max_connections must be at least 1".into(),
-            ));
+            return Err(ConfigError::Invalid("limits.max_connections must be at least 1".into()));
         }
         if l.handshake_timeout_ms == 0 || l.idle_timeout_ms == 0 || l.read_timeout_ms == 0 {
             return Err(ConfigError::Invalid("timeouts must be positive".into()));
@@ -270,20 +247,11 @@ mod tests {
     #[test]
     fn unknown_keys_are_rejected_in_every_table() {
         // MINIMAL ends inside [tls], so a key appended to it lands there.
-        assert!(
-            Config::from_toml(&format!("{MINIMAL}bogus = 1\n")).is_err(),
-            "[tls] took an unknown key"
-        );
+        assert!(Config::from_toml(&format!("{MINIMAL}bogus = 1\n")).is_err(), "[tls] took an unknown key");
         for table in ["kmip", "store", "limits", "access", "log"] {
             let text = format!("{MINIMAL}[{table}]\nbogus = 1\n");
-            assert!(
-                Config::from_toml(&text).is_err(),
-                "[{table}] took an unknown key"
-            );
+            assert!(Config::from_toml(&text).is_err(), "[{table}] took an unknown key");
         }
-        assert!(
-            Config::from_toml(&format!("bogus = 1\n{MINIMAL}")).is_err(),
-            "the top level took an unknown key"
-        );
+        assert!(Config::from_toml(&format!("bogus = 1\n{MINIMAL}")).is_err(), "the top level took an unknown key");
     }
 }

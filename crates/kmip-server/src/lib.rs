@@ -62,47 +62,23 @@ impl Server {
         let data_dir = config.store.data_dir.clone();
         let store = tokio::task::spawn_blocking(move || SledStore::open(&data_dir))
             .await
-            .map_err(|e| ServerError::Io {
-                what: "opening the store".into(),
-                source: std::io::Error::other(e),
-            })?
-            .map_err(|source| ServerError::Store {
-                path: config.store.data_dir.display().to_string(),
-                source,
-            })?;
+            .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })?
+            .map_err(|source| ServerError::Store { path: config.store.data_dir.display().to_string(), source })?;
         let service_config = ServiceConfig {
             admins: config.access.admins.clone(),
-            limits: ttlv::Limits {
-                max_message_size: config.limits.max_message_size,
-                ..ttlv::Limits::default()
-            },
+            limits: ttlv::Limits { max_message_size: config.limits.max_message_size, ..ttlv::Limits::default() },
             ..ServiceConfig::default()
         };
-        let service = Arc::new(Service::new(
-            Arc::new(store),
-            Arc::new(SystemClock),
-            service_config,
-        ));
+        let service = Arc::new(Service::new(Arc::new(store), Arc::new(SystemClock), service_config));
         let kmip = TcpListener::bind(config.kmip.listen)
             .await
-            .map_err(|source| ServerError::Io {
-                what: format!("binding {}", config.kmip.listen),
-                source,
-            })?;
-        Ok(Server {
-            kmip,
-            service,
-            tls,
-            config,
-        })
+            .map_err(|source| ServerError::Io { what: format!("binding {}", config.kmip.listen), source })?;
+        Ok(Server { kmip, service, tls, config })
     }
 
     /// The address the KMIP listener is bound to (with the port chosen when 0 was asked).
     pub fn kmip_addr(&self) -> Result<SocketAddr, ServerError> {
-        self.kmip.local_addr().map_err(|source| ServerError::Io {
-            what: "reading the bound address".into(),
-            source,
-        })
+        self.kmip.local_addr().map_err(|source| ServerError::Io { what: "reading the bound address".into(), source })
     }
 
     /// Serves until `shutdown` becomes true, then lets open connections finish their current

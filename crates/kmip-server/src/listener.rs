@@ -33,11 +33,7 @@ pub(crate) struct Shared {
 
 /// Accepts connections until `shutdown` flips, then waits for the open ones to finish their
 /// current request.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let mut tasks = JoinSet::new();
     loop {
         tokio::select! {
@@ -84,23 +80,14 @@ async fn connection(
 ) -> io::Result<()> {
     let _ = stream.set_nodelay(true);
     let limits = &shared.limits;
-    let mut tls = timeout(
-        Duration::from_millis(limits.handshake_timeout_ms),
-        shared.acceptor.accept(stream),
-    )
-    .await
-    .map_err(|_| timed_out("TLS handshake"))??;
+    let mut tls = timeout(Duration::from_millis(limits.handshake_timeout_ms), shared.acceptor.accept(stream))
+        .await
+        .map_err(|_| timed_out("TLS handshake"))??;
     let Some(client) = AuthenticatedClient::from_connection(tls.get_ref().1) else {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            "no verified client certificate",
-        ));
+        return Err(io::Error::new(io::ErrorKind::PermissionDenied, "no verified client certificate"));
     };
     tracing::debug!(%peer, ?client, "client connected");
-    let decode_limits = Limits {
-        max_message_size: limits.max_message_size,
-        ..Limits::default()
-    };
+    let decode_limits = Limits { max_message_size: limits.max_message_size, ..Limits::default() };
     loop {
         let mut header = [0u8; HEADER_LEN];
         // Idle: wait for the first byte of the next request, or for shutdown.
@@ -128,10 +115,9 @@ async fn connection(
         let service = shared.service.clone();
         let client_for_op = client.clone();
         // The store flushes to disk before the response is built: run off the async threads.
-        let (response, outcomes) =
-            tokio::task::spawn_blocking(move || service.handle(&client_for_op, &body))
-                .await
-                .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?;
+        let (response, outcomes) = tokio::task::spawn_blocking(move || service.handle(&client_for_op, &body))
+            .await
+            .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?;
         for outcome in &outcomes {
             tracing::info!(
                 client = client.subject(),

@@ -30,10 +30,7 @@ pub enum TlsError {
 }
 
 fn pem_error(path: &Path, reason: impl ToString) -> TlsError {
-    TlsError::Pem {
-        path: path.display().to_string(),
-        reason: reason.to_string(),
-    }
+    TlsError::Pem { path: path.display().to_string(), reason: reason.to_string() }
 }
 
 /// Reads every certificate in a PEM file.

@@ -10,17 +10,8 @@ use kmip_test_support::{case_name, load_case, profile_files, vectors_dir};
 use ttlv::{Tag, encode_item};
 
 fn main() -> std::io::Result<()> {
-    let out = PathBuf::from(
-        std::env::args()
-            .nth(1)
-            .unwrap_or_else(|| "fuzz/corpus".into()),
-    );
-    let targets = [
-        "ttlv_roundtrip",
-        "request_decode",
-        "xml_decode",
-        "json_decode",
-    ];
+    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
+    let targets = ["ttlv_roundtrip", "request_decode", "xml_decode", "json_decode"];
     for t in targets {
         std::fs::create_dir_all(out.join(t))?;
     }
@@ -34,10 +25,7 @@ fn main() -> std::io::Result<()> {
                 std::fs::write(out.join("request_decode").join(&name), &bytes)?;
             }
             std::fs::write(out.join("xml_decode").join(&name), kmip_text::to_xml(&item))?;
-            std::fs::write(
-                out.join("json_decode").join(&name),
-                kmip_text::to_json(&item),
-            )?;
+            std::fs::write(out.join("json_decode").join(&name), kmip_text::to_json(&item))?;
             count += 1;
         }
     }
@@ -48,11 +36,7 @@ fn main() -> std::io::Result<()> {
             let rest = &text[hex.0 + hex.1.len()..];
             let end = rest.find('"').unwrap_or(0);
             if let Ok(bytes) = hex::decode(&rest[..end]) {
-                std::fs::write(
-                    out.join("ttlv_roundtrip")
-                        .join(format!("{}-{i}", case_name(&path))),
-                    bytes,
-                )?;
+                std::fs::write(out.join("ttlv_roundtrip").join(format!("{}-{i}", case_name(&path))), bytes)?;
             }
         }
     }

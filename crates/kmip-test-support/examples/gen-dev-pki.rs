@@ -10,8 +10,8 @@
 use std::path::{Path, PathBuf};
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
-    Issuer, KeyPair, KeyUsagePurpose, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyPair,
+    KeyUsagePurpose, SanType,
 };
 
 type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -27,11 +27,7 @@ fn ca_params(cn: &str) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name = name(cn);
     p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    p.key_usages = vec![
-        KeyUsagePurpose::KeyCertSign,
-        KeyUsagePurpose::CrlSign,
-        KeyUsagePurpose::DigitalSignature,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign, KeyUsagePurpose::DigitalSignature];
     p.not_before = rcgen::date_time_ymd(2024, 1, 1);
     p.not_after = rcgen::date_time_ymd(2049, 12, 31);
     p
@@ -40,10 +36,7 @@ fn ca_params(cn: &str) -> CertificateParams {
 fn leaf_params(cn: &str, eku: Vec<ExtendedKeyUsagePurpose>) -> CertificateParams {
     let mut p = CertificateParams::default();
     p.distinguished_name = name(cn);
-    p.key_usages = vec![
-        KeyUsagePurpose::DigitalSignature,
-        KeyUsagePurpose::KeyAgreement,
-    ];
+    p.key_usages = vec![KeyUsagePurpose::DigitalSignature, KeyUsagePurpose::KeyAgreement];
     p.extended_key_usages = eku;
     p.not_before = rcgen::date_time_ymd(2024, 1, 1);
     p.not_after = rcgen::date_time_ymd(2049, 12, 31);
@@ -67,57 +60,35 @@ fn main() -> Result<()> {
     let ca = Issuer::new(ca_params("kmipd dev CA"), ca_key);
 
     let mut server = leaf_params("localhost", vec![ExtendedKeyUsagePurpose::ServerAuth]);
-    server.subject_alt_names = vec![
-        SanType::DnsName("localhost".try_into()?),
-        SanType::IpAddress([127, 0, 0, 1].into()),
-    ];
+    server.subject_alt_names =
+        vec![SanType::DnsName("localhost".try_into()?), SanType::IpAddress([127, 0, 0, 1].into())];
     let key = KeyPair::generate()?;
     write(&out, "server", &server.signed_by(&key, &ca)?.pem(), &key)?;
 
     for (stem, cn) in [("client", "kmip-client-1"), ("client2", "kmip-client-2")] {
         let key = KeyPair::generate()?;
-        let cert =
-            leaf_params(cn, vec![ExtendedKeyUsagePurpose::ClientAuth]).signed_by(&key, &ca)?;
+        let cert = leaf_params(cn, vec![ExtendedKeyUsagePurpose::ClientAuth]).signed_by(&key, &ca)?;
         write(&out, stem, &cert.pem(), &key)?;
     }
 
     // Bad ones: each differs from a good client certificate in exactly one way.
     let key = KeyPair::generate()?;
-    let mut expired = leaf_params(
-        "kmip-client-expired",
-        vec![ExtendedKeyUsagePurpose::ClientAuth],
-    );
+    let mut expired = leaf_params("kmip-client-expired", vec![ExtendedKeyUsagePurpose::ClientAuth]);
     expired.not_before = rcgen::date_time_ymd(2020, 1, 1);
     expired.not_after = rcgen::date_time_ymd(2021, 1, 1);
     write(&bad, "expired", &expired.signed_by(&key, &ca)?.pem(), &key)?;
 
     let key = KeyPair::generate()?;
-    let no_eku = leaf_params(
-        "kmip-client-no-eku",
-        vec![ExtendedKeyUsagePurpose::ServerAuth],
-    );
-    write(
-        &bad,
-        "no-client-auth",
-        &no_eku.signed_by(&key, &ca)?.pem(),
-        &key,
-    )?;
+    let no_eku = leaf_params("kmip-client-no-eku", vec![ExtendedKeyUsagePurpose::ServerAuth]);
+    write(&bad, "no-client-auth", &no_eku.signed_by(&key, &ca)?.pem(), &key)?;
 
     let other_key = KeyPair::generate()?;
     let other_cert = ca_params("some other CA").self_signed(&other_key)?;
     write(&bad, "other-ca", &other_cert.pem(), &other_key)?;
     let other = Issuer::new(ca_params("some other CA"), other_key);
     let key = KeyPair::generate()?;
-    let foreign = leaf_params(
-        "kmip-client-foreign",
-        vec![ExtendedKeyUsagePurpose::ClientAuth],
-    );
-    write(
-        &bad,
-        "wrong-ca",
-        &foreign.signed_by(&key, &other)?.pem(),
-        &key,
-    )?;
+    let foreign = leaf_params("kmip-client-foreign", vec![ExtendedKeyUsagePurpose::ClientAuth]);
+    write(&bad, "wrong-ca", &foreign.signed_by(&key, &other)?.pem(), &key)?;
 
     println!("dev PKI written to {}", out.display());
     Ok(())

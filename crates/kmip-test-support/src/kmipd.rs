@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use kmip_proto::dict::Operation;
 use kmip_proto::{
-    ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, RequestPayload,
-    ResponseBatchItem, ResponseMessage,
+    ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, RequestPayload, ResponseBatchItem,
+    ResponseMessage,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -64,23 +64,16 @@ impl Kmipd {
             .args(["--port", "0", "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.extra)
-            .env(
-                "RUST_LOG",
-                std::env::var("KMIPD_LOG").unwrap_or_else(|_| "warn".into()),
-            )
+            .env("RUST_LOG", std::env::var("KMIPD_LOG").unwrap_or_else(|_| "warn".into()))
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("kmipd starts");
         let stdout = child.stdout.take().expect("piped stdout");
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .expect("kmipd prints its address");
-        let addr = line
-            .trim()
-            .strip_prefix("listening kmip ")
-            .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
+        BufReader::new(stdout).read_line(&mut line).expect("kmipd prints its address");
+        let addr =
+            line.trim().strip_prefix("listening kmip ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         self.addr = addr.parse().expect("an address");
         self.child = Some(child);
     }
@@ -128,8 +121,7 @@ pub fn client_config(stem: &str) -> Arc<rustls::ClientConfig> {
         .expect("client certificate")
         .map(|c| c.expect("a certificate"))
         .collect();
-    let key =
-        PrivateKeyDer::from_pem_file(certs().join(format!("{stem}.key"))).expect("client key");
+    let key = PrivateKeyDer::from_pem_file(certs().join(format!("{stem}.key"))).expect("client key");
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .expect("versions")
@@ -146,8 +138,7 @@ impl Client {
         let tcp = TcpStream::connect(addr)?;
         tcp.set_read_timeout(Some(Duration::from_secs(20)))?;
         let name = ServerName::try_from("localhost").expect("a name");
-        let conn = rustls::ClientConnection::new(client_config(stem), name)
-            .map_err(std::io::Error::other)?;
+        let conn = rustls::ClientConnection::new(client_config(stem), name).map_err(std::io::Error::other)?;
         let mut tls = rustls::StreamOwned::new(conn, tcp);
         while tls.conn.is_handshaking() {
             tls.conn.complete_io(&mut tls.sock)?;
@@ -172,8 +163,7 @@ impl Client {
     pub fn read_message(&mut self) -> std::io::Result<Vec<u8>> {
         let mut header = [0u8; HEADER_LEN];
         self.tls.read_exact(&mut header)?;
-        let len = message_len(&header, &Limits::default())
-            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let len = message_len(&header, &Limits::default()).map_err(|e| std::io::Error::other(e.to_string()))?;
         let mut message = vec![0u8; len];
         message[..HEADER_LEN].copy_from_slice(&header);
         self.tls.read_exact(&mut message[HEADER_LEN..])?;
@@ -194,19 +184,13 @@ impl Client {
         payload: RequestPayload,
     ) -> ResponseBatchItem {
         let mut response = self.request(&message(version, vec![(operation, payload)]));
-        assert_eq!(
-            response.header.protocol_version, version,
-            "answered in the request's version"
-        );
+        assert_eq!(response.header.protocol_version, version, "answered in the request's version");
         response.items.remove(0)
     }
 }
 
 /// A request message of the given operations, with batch item ids when there are several.
-pub fn message(
-    version: ProtocolVersion,
-    operations: Vec<(Operation, RequestPayload)>,
-) -> RequestMessage {
+pub fn message(version: ProtocolVersion, operations: Vec<(Operation, RequestPayload)>) -> RequestMessage {
     let several = operations.len() > 1;
     RequestMessage {
         header: RequestHeader {

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod conformance;
 mod kmipd;
 
 pub use kmipd::{Client, Kmipd, certs, client_config, message, repo_root};
@@ -15,10 +16,8 @@ use ttlv::{ItemType, Value};
 
 /// `shared/kmip-vectors`: `$KMIP_VECTORS` if set, else beside the repository.
 pub fn vectors_dir() -> PathBuf {
-    std::env::var_os("KMIP_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kmip-vectors"),
-        PathBuf::from,
-    )
+    std::env::var_os("KMIP_VECTORS")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kmip-vectors"), PathBuf::from)
 }
 
 /// Every profile test case file (`*.xml`) under `v1.4/profiles` and `v2.1/profiles`, sorted.
@@ -28,11 +27,7 @@ pub fn profile_files() -> Vec<PathBuf> {
         collect_xml(&vectors_dir().join(version).join("profiles"), &mut files);
     }
     files.sort();
-    assert!(
-        !files.is_empty(),
-        "no profile vectors under {}",
-        vectors_dir().display()
-    );
+    assert!(!files.is_empty(), "no profile vectors under {}", vectors_dir().display());
     files
 }
 
@@ -52,9 +47,7 @@ fn collect_xml(dir: &Path, out: &mut Vec<PathBuf>) {
 
 /// The profile case name of a file: `SKLC-M-1-14`.
 pub fn case_name(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
 }
 
 /// Stands in for placeholders with fixed, distinct values, so that a test case converts to
@@ -74,19 +67,12 @@ impl Placeholders for FixedPlaceholders {
         match item_type {
             ItemType::DateTime => {
                 let offset = text.strip_prefix("$NOW")?;
-                let offset: i64 = if offset.is_empty() {
-                    0
-                } else {
-                    offset.parse().ok()?
-                };
+                let offset: i64 = if offset.is_empty() { 0 } else { offset.parse().ok()? };
                 Some(Value::DateTime(FIXED_NOW + offset))
             }
             ItemType::ByteString => {
                 let n = self.bytes.len() as u8;
-                let bytes = self
-                    .bytes
-                    .entry(text.to_owned())
-                    .or_insert_with(|| vec![n; 16]);
+                let bytes = self.bytes.entry(text.to_owned()).or_insert_with(|| vec![n; 16]);
                 Some(Value::ByteString(bytes.clone()))
             }
             _ => None,

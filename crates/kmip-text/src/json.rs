@@ -17,32 +17,19 @@ pub fn from_json(text: &str, placeholders: &mut dyn Placeholders) -> Result<Item
     parse_item(&json, &Siblings::default(), placeholders)
 }
 
-fn parse_item(
-    json: &Json,
-    siblings: &Siblings,
-    placeholders: &mut dyn Placeholders,
-) -> Result<Item, TextError> {
+fn parse_item(json: &Json, siblings: &Siblings, placeholders: &mut dyn Placeholders) -> Result<Item, TextError> {
     let bad = |what: &str| TextError::Json(what.to_owned());
-    let object = json
-        .as_object()
-        .ok_or_else(|| bad("an item must be an object"))?;
-    let tag = parse_tag(
-        object
-            .get("tag")
-            .and_then(Json::as_str)
-            .ok_or_else(|| bad("an item needs a string \"tag\""))?,
-    )?;
+    let object = json.as_object().ok_or_else(|| bad("an item must be an object"))?;
+    let tag =
+        parse_tag(object.get("tag").and_then(Json::as_str).ok_or_else(|| bad("an item needs a string \"tag\""))?)?;
     let item_type = match object.get("type") {
         None => ItemType::Structure,
         Some(t) => {
             let name = t.as_str().ok_or_else(|| bad("\"type\" must be a string"))?;
-            ItemType::from_name(name)
-                .ok_or_else(|| TextError::UnknownType(name.to_owned(), format!("{tag:?}")))?
+            ItemType::from_name(name).ok_or_else(|| TextError::UnknownType(name.to_owned(), format!("{tag:?}")))?
         }
     };
-    let json_value = object
-        .get("value")
-        .ok_or_else(|| bad("an item needs a \"value\""))?;
+    let json_value = object.get("value").ok_or_else(|| bad("an item needs a \"value\""))?;
     let value = match (item_type, json_value) {
         (ItemType::Structure, Json::Array(children)) => {
             let mut inner = Siblings::default();
@@ -54,33 +41,24 @@ fn parse_item(
             }
             Value::Structure(items)
         }
-        (ItemType::Integer, Json::Number(n)) => Value::Integer(
-            n.as_i64()
-                .and_then(|v| i32::try_from(v).ok())
-                .ok_or_else(|| bad("Integer out of range"))?,
-        ),
+        (ItemType::Integer, Json::Number(n)) => {
+            Value::Integer(n.as_i64().and_then(|v| i32::try_from(v).ok()).ok_or_else(|| bad("Integer out of range"))?)
+        }
         (ItemType::LongInteger, Json::Number(n)) => {
             Value::LongInteger(n.as_i64().ok_or_else(|| bad("Long Integer out of range"))?)
         }
-        (ItemType::Interval, Json::Number(n)) => Value::Interval(
-            n.as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| bad("Interval out of range"))?,
-        ),
+        (ItemType::Interval, Json::Number(n)) => {
+            Value::Interval(n.as_u64().and_then(|v| u32::try_from(v).ok()).ok_or_else(|| bad("Interval out of range"))?)
+        }
         (ItemType::Enumeration, Json::Number(n)) => Value::Enumeration(
-            n.as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| bad("Enumeration out of range"))?,
+            n.as_u64().and_then(|v| u32::try_from(v).ok()).ok_or_else(|| bad("Enumeration out of range"))?,
         ),
         (ItemType::Boolean, Json::Bool(b)) => Value::Boolean(*b),
         (t, Json::String(text)) if t != ItemType::Structure => {
             parse_value(tag, t, text, siblings.names(tag), placeholders)?
         }
         _ => {
-            return Err(bad(&format!(
-                "{tag:?}: value does not fit type {}",
-                item_type.name()
-            )));
+            return Err(bad(&format!("{tag:?}: value does not fit type {}", item_type.name())));
         }
     };
     Ok(Item::new(tag, value))
@@ -94,10 +72,7 @@ pub fn to_json(item: &Item) -> String {
 
 fn item_json(item: &Item, siblings: &Siblings) -> Json {
     let mut object = Map::new();
-    let tag = item
-        .tag
-        .name()
-        .map_or_else(|| tag_hex(item.tag), str::to_owned);
+    let tag = item.tag.name().map_or_else(|| tag_hex(item.tag), str::to_owned);
     object.insert("tag".into(), Json::String(tag));
     let names = siblings.names(item.tag);
     let value = match &item.value {
@@ -120,10 +95,7 @@ fn item_json(item: &Item, siblings: &Siblings) -> Json {
         other => Json::String(format_value(other, names).into_owned()),
     };
     if item.value.item_type() != ItemType::Structure {
-        object.insert(
-            "type".into(),
-            Json::String(item.value.item_type().name().into()),
-        );
+        object.insert("type".into(), Json::String(item.value.item_type().name().into()));
     }
     object.insert("value".into(), value);
     Json::Object(object)

@@ -94,8 +94,7 @@ pub mod __fuzz {
             return;
         };
         if let Ok(item) = from_json(text, &mut NoPlaceholders) {
-            let again =
-                from_json(&to_json(&item), &mut NoPlaceholders).expect("our own JSON parses");
+            let again = from_json(&to_json(&item), &mut NoPlaceholders).expect("our own JSON parses");
             assert_eq!(again, item);
         }
     }

@@ -16,10 +16,7 @@ pub(crate) fn parse_tag(name: &str) -> Result<Tag, TextError> {
     if let Some(tag) = Tag::from_name(name) {
         return Ok(tag);
     }
-    parse_hex_u32(name)
-        .map(Tag)
-        .filter(|t| t.is_valid())
-        .ok_or_else(|| TextError::UnknownTag(name.to_owned()))
+    parse_hex_u32(name).map(Tag).filter(|t| t.is_valid()).ok_or_else(|| TextError::UnknownTag(name.to_owned()))
 }
 
 /// The name to write for a tag: its registry name, or `None` when it has none.
@@ -57,11 +54,7 @@ impl Siblings {
     pub(crate) fn names(&self, tag: Tag) -> Names {
         let kind = match tag {
             Tag::ATTRIBUTE_REFERENCE => return Names::Tags,
-            Tag::ATTRIBUTE_VALUE => self
-                .attribute_name
-                .as_deref()
-                .and_then(attribute_tag)
-                .and_then(enum_kind),
+            Tag::ATTRIBUTE_VALUE => self.attribute_name.as_deref().and_then(attribute_tag).and_then(enum_kind),
             _ => enum_kind(tag),
         };
         kind.map_or(Names::None, Names::Kind)
@@ -69,16 +62,12 @@ impl Siblings {
 }
 
 fn parse_hex_u32(text: &str) -> Option<u32> {
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))?;
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
     u32::from_str_radix(digits, 16).ok()
 }
 
 fn parse_hex_u64(text: &str) -> Option<u64> {
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))?;
+    let digits = text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))?;
     u64::from_str_radix(digits, 16).ok()
 }
 
@@ -108,8 +97,7 @@ pub(crate) fn parse_value(
         ItemType::Integer => Value::Integer(match (parse_hex_u32(text), names) {
             (Some(v), _) => v as i32,
             (None, Names::Kind(kind))
-                if kind.is_mask()
-                    && !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
+                if kind.is_mask() && !text.starts_with(|c: char| c == '-' || c.is_ascii_digit()) =>
             {
                 parse_mask(kind, text).ok_or_else(bad)? as i32
             }
@@ -143,9 +131,7 @@ pub(crate) fn parse_value(
         ItemType::ByteString => Value::ByteString(hex::decode(text).map_err(|_| bad())?),
         ItemType::DateTime => Value::DateTime(match parse_hex_u64(text) {
             Some(v) => v as i64,
-            None => OffsetDateTime::parse(text, &Rfc3339)
-                .map_err(|_| bad())?
-                .unix_timestamp(),
+            None => OffsetDateTime::parse(text, &Rfc3339).map_err(|_| bad())?.unix_timestamp(),
         }),
         ItemType::Interval => Value::Interval(match parse_hex_u32(text) {
             Some(v) => v,
@@ -167,9 +153,7 @@ pub(crate) fn parse_value(
 fn parse_mask(kind: EnumKind, text: &str) -> Option<u32> {
     text.split([' ', '|'])
         .filter(|w| !w.is_empty())
-        .try_fold(0u32, |acc, word| {
-            Some(acc | kind.value_by_name(word).or_else(|| parse_hex_u32(word))?)
-        })
+        .try_fold(0u32, |acc, word| Some(acc | kind.value_by_name(word).or_else(|| parse_hex_u32(word))?))
 }
 
 /// Writes a value as text. Structures have no text form.
@@ -223,9 +207,7 @@ fn format_mask(kind: EnumKind, mask: u32) -> Option<String> {
 /// (a peer may send any 64-bit number) fall back to hex, which the parser accepts too.
 fn format_date_time(nanos: i128, micros: bool) -> String {
     let format = if micros {
-        time::macros::format_description!(
-            "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00"
-        )
+        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]+00:00")
     } else {
         time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]+00:00")
     };
@@ -234,11 +216,7 @@ fn format_date_time(nanos: i128, micros: bool) -> String {
         .filter(|t| (0..=9999).contains(&t.year()))
         .and_then(|t| t.format(format).ok())
         .unwrap_or_else(|| {
-            let raw = if micros {
-                nanos / 1000
-            } else {
-                nanos / 1_000_000_000
-            };
+            let raw = if micros { nanos / 1000 } else { nanos / 1_000_000_000 };
             format!("0x{:016X}", raw as i64)
         })
 }

@@ -23,17 +23,12 @@ pub fn from_xml(text: &str, placeholders: &mut dyn Placeholders) -> Result<Item,
     let mut items = from_xml_document(text, placeholders)?;
     match (items.pop(), items.is_empty()) {
         (Some(item), true) => Ok(item),
-        _ => Err(TextError::Xml(
-            "expected exactly one top-level element".into(),
-        )),
+        _ => Err(TextError::Xml("expected exactly one top-level element".into())),
     }
 }
 
 /// Parses every top-level item of a document; a `<KMIP>` wrapper is looked through.
-pub fn from_xml_document(
-    text: &str,
-    placeholders: &mut dyn Placeholders,
-) -> Result<Vec<Item>, TextError> {
+pub fn from_xml_document(text: &str, placeholders: &mut dyn Placeholders) -> Result<Vec<Item>, TextError> {
     let mut reader = Reader::from_str(text);
     reader.config_mut().trim_text(true);
     // Each open element: its tag, children so far, and what those children say.
@@ -41,18 +36,14 @@ pub fn from_xml_document(
     let mut top = Vec::new();
     let mut top_siblings = Siblings::default();
     loop {
-        let event = reader
-            .read_event()
-            .map_err(|e| TextError::Xml(e.to_string()))?;
+        let event = reader.read_event().map_err(|e| TextError::Xml(e.to_string()))?;
         match event {
             Event::Start(e) if e.name().as_ref() == DOCUMENT.as_bytes() => {}
             Event::End(e) if e.name().as_ref() == DOCUMENT.as_bytes() => {}
             Event::Start(e) => {
                 let (tag, item_type, _) = element(&e)?;
                 if item_type.is_some_and(|t| t != ItemType::Structure) {
-                    return Err(TextError::Xml(format!(
-                        "{tag:?}: a {item_type:?} element has children"
-                    )));
+                    return Err(TextError::Xml(format!("{tag:?}: a {item_type:?} element has children")));
                 }
                 stack.push((tag, Vec::new(), Siblings::default()));
             }
@@ -61,13 +52,9 @@ pub fn from_xml_document(
                 let siblings = stack.last().map_or(&top_siblings, |(_, _, s)| s);
                 let value = match (item_type, value) {
                     (None | Some(ItemType::Structure), None) => Value::Structure(Vec::new()),
-                    (Some(t), Some(text)) => {
-                        parse_value(tag, t, &text, siblings.names(tag), placeholders)?
-                    }
+                    (Some(t), Some(text)) => parse_value(tag, t, &text, siblings.names(tag), placeholders)?,
                     _ => {
-                        return Err(TextError::Xml(format!(
-                            "{tag:?}: needs both type and value"
-                        )));
+                        return Err(TextError::Xml(format!("{tag:?}: needs both type and value")));
                     }
                 };
                 let (children, siblings) = match stack.last_mut() {
@@ -78,9 +65,7 @@ pub fn from_xml_document(
                 children.push(Item::new(tag, value));
             }
             Event::End(_) => {
-                let (tag, children, _) = stack
-                    .pop()
-                    .ok_or_else(|| TextError::Xml("unbalanced end tag".into()))?;
+                let (tag, children, _) = stack.pop().ok_or_else(|| TextError::Xml("unbalanced end tag".into()))?;
                 let item = Item::structure(tag, children);
                 match stack.last_mut() {
                     Some((_, children, _)) => children.push(item),
@@ -88,9 +73,7 @@ pub fn from_xml_document(
                 }
             }
             Event::Text(t) if !t.is_empty() => {
-                return Err(TextError::Xml(
-                    "text content is not part of the KMIP XML encoding".into(),
-                ));
+                return Err(TextError::Xml("text content is not part of the KMIP XML encoding".into()));
             }
             Event::Eof => break,
             _ => {} // declarations, comments, processing instructions
@@ -112,17 +95,11 @@ fn element(e: &BytesStart<'_>) -> Result<(Tag, Option<ItemType>, Option<String>)
     let mut value = None;
     for attr in e.attributes() {
         let attr = attr.map_err(|e| TextError::Xml(e.to_string()))?;
-        let text = attr
-            .unescape_value()
-            .map_err(|e| TextError::Xml(e.to_string()))?
-            .into_owned();
+        let text = attr.unescape_value().map_err(|e| TextError::Xml(e.to_string()))?.into_owned();
         match attr.key.as_ref() {
             b"tag" => tag_attr = Some(text),
             b"type" => {
-                item_type = Some(
-                    ItemType::from_name(&text)
-                        .ok_or_else(|| TextError::UnknownType(text, name.clone()))?,
-                );
+                item_type = Some(ItemType::from_name(&text).ok_or_else(|| TextError::UnknownType(text, name.clone()))?);
             }
             b"value" => value = Some(text),
             _ => {}
@@ -177,9 +154,7 @@ fn write_item(out: &mut String, item: &Item, depth: usize, siblings: &Siblings) 
             out.push_str(" type=\"");
             out.push_str(value.item_type().name());
             out.push_str("\" value=\"");
-            out.push_str(&escape(
-                format_value(value, siblings.names(item.tag)).as_ref(),
-            ));
+            out.push_str(&escape(format_value(value, siblings.names(item.tag)).as_ref()));
             out.push_str("\"/>\n");
         }
     }

@@ -35,14 +35,7 @@ fn every_profile_message_round_trips_through_ttlv_xml_and_json() {
             }
         }
     }
-    println!(
-        "profile vectors: {} files, {messages} messages, {} misses",
-        files.len(),
-        misses.len()
-    );
+    println!("profile vectors: {} files, {messages} messages, {} misses", files.len(), misses.len());
     assert!(misses.is_empty(), "{misses:#?}");
-    assert!(
-        files.len() >= 160 && messages >= 1000,
-        "too few vectors found"
-    );
+    assert!(files.len() >= 160 && messages >= 1000, "too few vectors found");
 }

@@ -20,27 +20,16 @@ fn walk(reader: &mut Reader<'_>) -> Result<usize, DecodeError> {
 }
 
 fn vector(id: &str) -> Vec<u8> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/kmip-vectors/ttlv/msgenc-https-m-1-21-wire.json"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/kmip-vectors/ttlv/msgenc-https-m-1-21-wire.json");
     let text = std::fs::read_to_string(path).expect("vector file");
     let json: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-    let message = json["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .find(|m| m["id"] == id)
-        .expect("message");
+    let message = json["messages"].as_array().expect("messages").iter().find(|m| m["id"] == id).expect("message");
     hex::decode(message["wire_hex"].as_str().expect("hex")).expect("hex")
 }
 
 fn bench(c: &mut Criterion) {
     let limits = Limits::default();
-    for (name, bytes) in [
-        ("query_request_152B", vector("req-1")),
-        ("query_response_904B", vector("resp-1")),
-    ] {
+    for (name, bytes) in [("query_request_152B", vector("req-1")), ("query_response_904B", vector("resp-1"))] {
         c.bench_function(&format!("walk/{name}"), |b| {
             b.iter(|| {
                 let ctx = DecodeContext::new(limits);
@@ -51,9 +40,7 @@ fn bench(c: &mut Criterion) {
             b.iter(|| decode_item(black_box(&bytes), &limits).expect("valid"))
         });
         let item = decode_item(&bytes, &limits).expect("valid");
-        c.bench_function(&format!("encode_item/{name}"), |b| {
-            b.iter(|| encode_item(black_box(&item)))
-        });
+        c.bench_function(&format!("encode_item/{name}"), |b| b.iter(|| encode_item(black_box(&item))));
     }
 }
 

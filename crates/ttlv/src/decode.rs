@@ -58,30 +58,18 @@ pub struct DecodeContext {
 impl DecodeContext {
     /// A fresh context.
     pub fn new(limits: Limits) -> Self {
-        DecodeContext {
-            limits,
-            items: Cell::new(0),
-        }
+        DecodeContext { limits, items: Cell::new(0) }
     }
 
     /// A reader over a whole message; checks the message size against the limit first.
     pub fn reader<'a>(&'a self, bytes: &'a [u8]) -> Result<Reader<'a>, DecodeError> {
         if bytes.len() > self.limits.max_message_size {
             return Err(DecodeError::new(
-                Kind::MessageTooLarge {
-                    size: bytes.len(),
-                    limit: self.limits.max_message_size,
-                },
+                Kind::MessageTooLarge { size: bytes.len(), limit: self.limits.max_message_size },
                 0,
             ));
         }
-        Ok(Reader {
-            buf: bytes,
-            pos: 0,
-            base: 0,
-            depth: 0,
-            ctx: self,
-        })
+        Ok(Reader { buf: bytes, pos: 0, base: 0, depth: 0, ctx: self })
     }
 }
 
@@ -153,10 +141,7 @@ impl<'a> Reader<'a> {
         let offset = self.offset();
         let fail = |kind| Err(DecodeError::new(kind, offset));
         let Some((header, body)) = rest.split_first_chunk::<HEADER_LEN>() else {
-            return fail(Kind::Truncated {
-                needed: HEADER_LEN,
-                available: rest.len(),
-            });
+            return fail(Kind::Truncated { needed: HEADER_LEN, available: rest.len() });
         };
         let tag = Tag(u32::from_be_bytes([0, header[0], header[1], header[2]]));
         if !tag.is_valid() {
@@ -171,9 +156,7 @@ impl<'a> Reader<'a> {
             Some(fixed) if length as usize != fixed => {
                 return at_tag(Kind::BadLength { item_type, length });
             }
-            None if matches!(item_type, ItemType::Structure | ItemType::BigInteger)
-                && length % 8 != 0 =>
-            {
+            None if matches!(item_type, ItemType::Structure | ItemType::BigInteger) && length % 8 != 0 => {
                 return at_tag(Kind::LengthNotMultipleOf8 { item_type, length });
             }
             None if item_type == ItemType::BigInteger && length == 0 => {
@@ -187,10 +170,7 @@ impl<'a> Reader<'a> {
         let len = length as usize;
         let padded = len.div_ceil(8) * 8;
         if body.len() < padded {
-            return at_tag(Kind::Truncated {
-                needed: HEADER_LEN + padded,
-                available: rest.len(),
-            });
+            return at_tag(Kind::Truncated { needed: HEADER_LEN + padded, available: rest.len() });
         }
         let count = self.ctx.items.get() + 1;
         if count > self.ctx.limits.max_items {
@@ -220,9 +200,7 @@ impl<'a> Reader<'a> {
             ItemType::Interval => RawValue::Interval(u32::from_be_bytes(be4(value))),
             ItemType::LongInteger => RawValue::LongInteger(i64::from_be_bytes(be8(value))),
             ItemType::DateTime => RawValue::DateTime(i64::from_be_bytes(be8(value))),
-            ItemType::DateTimeExtended => {
-                RawValue::DateTimeExtended(i64::from_be_bytes(be8(value)))
-            }
+            ItemType::DateTimeExtended => RawValue::DateTimeExtended(i64::from_be_bytes(be8(value))),
             ItemType::Boolean => match u64::from_be_bytes(be8(value)) {
                 0 => RawValue::Boolean(false),
                 1 => RawValue::Boolean(true),
@@ -278,10 +256,7 @@ impl<'a> Field<'a> {
     }
 
     fn mismatch(&self, expected: ItemType) -> DecodeError {
-        self.error(Kind::UnexpectedType {
-            expected,
-            found: self.item_type(),
-        })
+        self.error(Kind::UnexpectedType { expected, found: self.item_type() })
     }
 
     /// The children, for a Structure.
@@ -405,21 +380,12 @@ impl<'a> Field<'a> {
 pub fn decode_item(bytes: &[u8], limits: &Limits) -> Result<Item, DecodeError> {
     let ctx = DecodeContext::new(*limits);
     let mut reader = ctx.reader(bytes)?;
-    let field = reader.next_field()?.ok_or_else(|| {
-        DecodeError::new(
-            Kind::Truncated {
-                needed: HEADER_LEN,
-                available: 0,
-            },
-            0,
-        )
-    })?;
+    let field = reader
+        .next_field()?
+        .ok_or_else(|| DecodeError::new(Kind::Truncated { needed: HEADER_LEN, available: 0 }, 0))?;
     let item = field.into_item()?;
     if !reader.is_empty() {
-        return Err(DecodeError::new(
-            Kind::TrailingBytes(bytes.len() - reader.offset()),
-            reader.offset(),
-        ));
+        return Err(DecodeError::new(Kind::TrailingBytes(bytes.len() - reader.offset()), reader.offset()));
     }
     Ok(item)
 }
@@ -436,8 +402,7 @@ pub fn message_len(header: &[u8; HEADER_LEN], limits: &Limits) -> Result<usize, 
         return Err(DecodeError::new(
             Kind::UnexpectedType {
                 expected: ItemType::Structure,
-                found: ItemType::from_code(header[3])
-                    .ok_or(DecodeError::new(Kind::BadType(header[3]), 0))?,
+                found: ItemType::from_code(header[3]).ok_or(DecodeError::new(Kind::BadType(header[3]), 0))?,
             },
             0,
         )
@@ -446,21 +411,11 @@ pub fn message_len(header: &[u8; HEADER_LEN], limits: &Limits) -> Result<usize, 
     let length = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
     let size = HEADER_LEN.saturating_add(length);
     if size > limits.max_message_size {
-        return Err(DecodeError::new(
-            Kind::MessageTooLarge {
-                size,
-                limit: limits.max_message_size,
-            },
-            0,
-        )
-        .within(tag));
+        return Err(DecodeError::new(Kind::MessageTooLarge { size, limit: limits.max_message_size }, 0).within(tag));
     }
     if length % 8 != 0 {
         return Err(DecodeError::new(
-            Kind::LengthNotMultipleOf8 {
-                item_type: ItemType::Structure,
-                length: length as u32,
-            },
+            Kind::LengthNotMultipleOf8 { item_type: ItemType::Structure, length: length as u32 },
             0,
         )
         .within(tag));

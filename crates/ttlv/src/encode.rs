@@ -24,9 +24,7 @@ impl Writer {
 
     /// A writer with room for `capacity` bytes.
     pub fn with_capacity(capacity: usize) -> Self {
-        Writer {
-            buf: Vec::with_capacity(capacity),
-        }
+        Writer { buf: Vec::with_capacity(capacity) }
     }
 
     /// The encoded bytes.
@@ -145,8 +143,7 @@ impl Writer {
     #[inline]
     fn header(&mut self, tag: Tag, item_type: ItemType, length: u32) {
         let t = tag.0.to_be_bytes();
-        self.buf
-            .extend_from_slice(&[t[1], t[2], t[3], item_type.code()]);
+        self.buf.extend_from_slice(&[t[1], t[2], t[3], item_type.code()]);
         self.buf.extend_from_slice(&length.to_be_bytes());
     }
 

@@ -83,11 +83,7 @@ pub struct DecodeError {
 impl DecodeError {
     /// An error at `offset`, with an empty path.
     pub fn new(kind: DecodeErrorKind, offset: usize) -> Self {
-        DecodeError {
-            kind,
-            offset,
-            path: Vec::new(),
-        }
+        DecodeError { kind, offset, path: Vec::new() }
     }
 
     /// Adds an enclosing tag to the path: each structure level calls this as the error passes.
@@ -103,21 +99,13 @@ impl fmt::Display for DecodeErrorKind {
             Self::Truncated { needed, available } => {
                 write!(f, "item needs {needed} bytes but {available} remain")
             }
-            Self::BadTag(tag) => write!(
-                f,
-                "bad tag 0x{:06X} (first byte must be 0x42 or 0x54)",
-                tag.0
-            ),
+            Self::BadTag(tag) => write!(f, "bad tag 0x{:06X} (first byte must be 0x42 or 0x54)", tag.0),
             Self::BadType(t) => write!(f, "bad item type 0x{t:02X}"),
             Self::BadLength { item_type, length } => {
                 write!(f, "bad length {length} for {}", item_type.name())
             }
             Self::LengthNotMultipleOf8 { item_type, length } => {
-                write!(
-                    f,
-                    "length {length} of {} is not a multiple of 8",
-                    item_type.name()
-                )
+                write!(f, "length {length} of {} is not a multiple of 8", item_type.name())
             }
             Self::NonZeroPadding => f.write_str("non-zero padding"),
             Self::BadBoolean => f.write_str("boolean is neither 0 nor 1"),

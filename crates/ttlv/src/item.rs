@@ -125,10 +125,7 @@ impl BigInt {
 
     /// From an unsigned big-endian magnitude (leading zeros allowed).
     pub fn from_unsigned_be(magnitude: &[u8]) -> Self {
-        let start = magnitude
-            .iter()
-            .position(|b| *b != 0)
-            .unwrap_or(magnitude.len());
+        let start = magnitude.iter().position(|b| *b != 0).unwrap_or(magnitude.len());
         let digits = &magnitude[start..];
         let mut bytes = Vec::with_capacity(digits.len() + 1);
         if digits.first().is_none_or(|b| b & 0x80 != 0) {

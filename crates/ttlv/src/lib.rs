@@ -20,9 +20,7 @@ mod error;
 mod item;
 mod tag;
 
-pub use decode::{
-    DecodeContext, Field, HEADER_LEN, Limits, RawValue, Reader, decode_item, message_len,
-};
+pub use decode::{DecodeContext, Field, HEADER_LEN, Limits, RawValue, Reader, decode_item, message_len};
 pub use encode::{OpenStructure, Writer, encode_item};
 pub use error::{DecodeError, DecodeErrorKind};
 pub use item::{BigInt, Item, Value};

@@ -15,10 +15,7 @@ fn truncated_header() {
     for n in 0..8 {
         let bytes = &header(0x42_0078, 1, 0)[..n];
         let err = decode_item(bytes, &Limits::default()).expect_err("short");
-        assert!(
-            matches!(err.kind, DecodeErrorKind::Truncated { .. }),
-            "{err}"
-        );
+        assert!(matches!(err.kind, DecodeErrorKind::Truncated { .. }), "{err}");
     }
 }
 
@@ -28,17 +25,11 @@ fn lengths_past_the_end_and_of_two_to_the_31() {
         let mut bytes = header(0x42_0078, 1, len);
         bytes.extend_from_slice(&[0; 8]);
         let err = decode_item(&bytes, &Limits::default()).expect_err("overrun");
-        assert!(
-            matches!(err.kind, DecodeErrorKind::Truncated { .. }),
-            "{err}"
-        );
+        assert!(matches!(err.kind, DecodeErrorKind::Truncated { .. }), "{err}");
         let head: [u8; 8] = bytes[..8].try_into().expect("8 bytes");
         if len > 1 << 20 {
             let err = message_len(&head, &Limits::default()).expect_err("too large");
-            assert!(
-                matches!(err.kind, DecodeErrorKind::MessageTooLarge { .. }),
-                "{err}"
-            );
+            assert!(matches!(err.kind, DecodeErrorKind::MessageTooLarge { .. }), "{err}");
         }
     }
     let mut text = header(0x42_0094, 7, 1 << 31);
@@ -54,10 +45,7 @@ fn nesting_ten_thousand_deep() {
         bytes.extend(header(0x42_0078, 1, ((depth - level - 1) * 8) as u32));
     }
     let err = decode_item(&bytes, &Limits::default()).expect_err("too deep");
-    assert_eq!(
-        err.kind,
-        DecodeErrorKind::TooDeep(Limits::DEFAULT_MAX_DEPTH)
-    );
+    assert_eq!(err.kind, DecodeErrorKind::TooDeep(Limits::DEFAULT_MAX_DEPTH));
 }
 
 #[test]
@@ -68,10 +56,7 @@ fn too_many_items() {
         bytes.extend(header(0x42_000D, 2, 4));
         bytes.extend([0; 8]);
     }
-    let limits = Limits {
-        max_items: 100,
-        ..Limits::default()
-    };
+    let limits = Limits { max_items: 100, ..Limits::default() };
     let err = decode_item(&bytes, &limits).expect_err("too many");
     assert_eq!(err.kind, DecodeErrorKind::TooManyItems(100));
     assert!(decode_item(&bytes, &Limits::default()).is_ok());
@@ -79,41 +64,22 @@ fn too_many_items() {
 
 #[test]
 fn oversized_message() {
-    let limits = Limits {
-        max_message_size: 64,
-        ..Limits::default()
-    };
+    let limits = Limits { max_message_size: 64, ..Limits::default() };
     let bytes = vec![0u8; 65];
     let err = decode_item(&bytes, &limits).expect_err("too large");
-    assert!(matches!(
-        err.kind,
-        DecodeErrorKind::MessageTooLarge {
-            size: 65,
-            limit: 64
-        }
-    ));
+    assert!(matches!(err.kind, DecodeErrorKind::MessageTooLarge { size: 65, limit: 64 }));
 }
 
 #[test]
 fn invalid_utf8_and_trailing_bytes() {
     let mut bytes = header(0x42_0094, 7, 2);
     bytes.extend([0xC3, 0x28, 0, 0, 0, 0, 0, 0]);
-    assert_eq!(
-        decode_item(&bytes, &Limits::default())
-            .expect_err("utf8")
-            .kind,
-        DecodeErrorKind::InvalidUtf8
-    );
+    assert_eq!(decode_item(&bytes, &Limits::default()).expect_err("utf8").kind, DecodeErrorKind::InvalidUtf8);
 
     let mut bytes = header(0x42_000D, 2, 4);
     bytes.extend([0, 0, 0, 1, 0, 0, 0, 0]);
     bytes.extend([0; 8]);
-    assert_eq!(
-        decode_item(&bytes, &Limits::default())
-            .expect_err("trailing")
-            .kind,
-        DecodeErrorKind::TrailingBytes(8)
-    );
+    assert_eq!(decode_item(&bytes, &Limits::default()).expect_err("trailing").kind, DecodeErrorKind::TrailingBytes(8));
 }
 
 #[test]

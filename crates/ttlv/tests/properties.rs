@@ -5,18 +5,14 @@ use proptest::prelude::*;
 use ttlv::{BigInt, Item, Limits, Tag, Value, decode_item, encode_item};
 
 fn tag() -> impl Strategy<Value = Tag> {
-    prop_oneof![
-        (0x42_0001u32..0x42_0180).prop_map(Tag),
-        (0x54_0000u32..=0x54_FFFF).prop_map(Tag),
-    ]
+    prop_oneof![(0x42_0001u32..0x42_0180).prop_map(Tag), (0x54_0000u32..=0x54_FFFF).prop_map(Tag),]
 }
 
 fn leaf() -> impl Strategy<Value = Value> {
     prop_oneof![
         any::<i32>().prop_map(Value::Integer),
         any::<i64>().prop_map(Value::LongInteger),
-        prop::collection::vec(any::<u8>(), 1..40)
-            .prop_map(|b| Value::BigInteger(BigInt::from_signed_bytes_be(&b))),
+        prop::collection::vec(any::<u8>(), 1..40).prop_map(|b| Value::BigInteger(BigInt::from_signed_bytes_be(&b))),
         any::<u32>().prop_map(Value::Enumeration),
         any::<bool>().prop_map(Value::Boolean),
         ".{0,40}".prop_map(Value::TextString),

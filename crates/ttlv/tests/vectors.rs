@@ -8,10 +8,8 @@ use serde_json::Value as Json;
 use ttlv::{BigInt, DecodeErrorKind, Item, ItemType, Limits, Tag, Value, decode_item, encode_item};
 
 fn vectors_dir() -> PathBuf {
-    std::env::var_os("KMIP_VECTORS").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kmip-vectors"),
-        PathBuf::from,
-    )
+    std::env::var_os("KMIP_VECTORS")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/kmip-vectors"), PathBuf::from)
 }
 
 fn load(name: &str) -> Json {
@@ -30,19 +28,13 @@ fn value_from_json(item_type: ItemType, stated: &Json) -> Value {
         ItemType::Integer => Value::Integer(stated.as_i64().expect("int") as i32),
         ItemType::LongInteger => Value::LongInteger(stated.as_i64().expect("long")),
         ItemType::BigInteger => {
-            let n: Num = stated
-                .as_str()
-                .expect("decimal string")
-                .parse()
-                .expect("decimal");
+            let n: Num = stated.as_str().expect("decimal string").parse().expect("decimal");
             Value::BigInteger(BigInt::from_signed_bytes_be(&n.to_signed_bytes_be()))
         }
         ItemType::Enumeration => Value::Enumeration(stated.as_u64().expect("enum") as u32),
         ItemType::Boolean => Value::Boolean(stated.as_bool().expect("bool")),
         ItemType::TextString => Value::TextString(stated.as_str().expect("text").to_owned()),
-        ItemType::ByteString => {
-            Value::ByteString(hex::decode(stated.as_str().expect("hex")).expect("hex"))
-        }
+        ItemType::ByteString => Value::ByteString(hex::decode(stated.as_str().expect("hex")).expect("hex")),
         ItemType::DateTime => Value::DateTime(stated.as_i64().expect("date-time")),
         ItemType::Interval => Value::Interval(stated.as_u64().expect("interval") as u32),
         ItemType::DateTimeExtended => Value::DateTimeExtended(stated.as_i64().expect("micros")),
@@ -52,12 +44,8 @@ fn value_from_json(item_type: ItemType, stated: &Json) -> Value {
                 .expect("children")
                 .iter()
                 .map(|c| {
-                    let tag = u32::from_str_radix(
-                        c["tag"].as_str().expect("tag").trim_start_matches("0x"),
-                        16,
-                    );
-                    let t =
-                        ItemType::from_name(c["type"].as_str().expect("type")).expect("known type");
+                    let tag = u32::from_str_radix(c["tag"].as_str().expect("tag").trim_start_matches("0x"), 16);
+                    let t = ItemType::from_name(c["type"].as_str().expect("type")).expect("known type");
                     Item::new(Tag(tag.expect("hex tag")), value_from_json(t, &c["value"]))
                 })
                 .collect(),
@@ -72,11 +60,7 @@ fn check_valid(v: &Json) {
     let item = decode_item(&bytes, &Limits::default()).unwrap_or_else(|e| panic!("{id}: {e}"));
     assert_eq!(encode_item(&item), bytes, "{id}: re-encoding differs");
     if let Some(tag) = v["tag"].as_str() {
-        assert_eq!(
-            item.tag.0,
-            u32::from_str_radix(&tag[2..], 16).expect("hex"),
-            "{id}: tag"
-        );
+        assert_eq!(item.tag.0, u32::from_str_radix(&tag[2..], 16).expect("hex"), "{id}: tag");
     }
     let stated = &v["decoded_value"];
     if stated.is_null() {
@@ -84,11 +68,7 @@ fn check_valid(v: &Json) {
     }
     let expected = Item::new(item.tag, value_from_json(item.value.item_type(), stated));
     assert_eq!(item, expected, "{id}: decoded value");
-    assert_eq!(
-        encode_item(&expected),
-        bytes,
-        "{id}: encoding the stated value"
-    );
+    assert_eq!(encode_item(&expected), bytes, "{id}: encoding the stated value");
 }
 
 #[test]
@@ -126,9 +106,7 @@ fn constructed_invalid_cases_fail_with_the_stated_error() {
             DecodeErrorKind::BadBoolean => reference.starts_with("bad boolean"),
             DecodeErrorKind::NonZeroPadding => reference.starts_with("nonzero padding"),
             DecodeErrorKind::Truncated { .. } => reference.starts_with("overrun"),
-            DecodeErrorKind::LengthNotMultipleOf8 { .. } => {
-                reference.starts_with("length not multiple of 8")
-            }
+            DecodeErrorKind::LengthNotMultipleOf8 { .. } => reference.starts_with("length not multiple of 8"),
             _ => false,
         };
         assert!(matches, "{id}: got `{err}`, reference says `{reference}`");
@@ -141,12 +119,7 @@ fn msgenc_https_wire_messages_round_trip() {
     let file = load("msgenc-https-m-1-21-wire.json");
     for m in file["messages"].as_array().expect("messages") {
         let bytes = bytes_of(m);
-        assert_eq!(
-            bytes.len() as u64,
-            m["length"].as_u64().expect("length"),
-            "{}",
-            m["id"]
-        );
+        assert_eq!(bytes.len() as u64, m["length"].as_u64().expect("length"), "{}", m["id"]);
         check_valid(m);
     }
 }
@@ -166,12 +139,6 @@ fn errors_name_the_offset_and_tag_path() {
     .expect("hex");
     let err = decode_item(&bytes, &Limits::default()).expect_err("bad length");
     assert_eq!(err.offset, 16);
-    assert_eq!(
-        err.path,
-        [Tag::REQUEST_MESSAGE, Tag::REQUEST_HEADER, Tag::BATCH_COUNT]
-    );
-    assert_eq!(
-        err.to_string(),
-        "bad length 8 for Integer at byte 16 under RequestMessage/RequestHeader/BatchCount"
-    );
+    assert_eq!(err.path, [Tag::REQUEST_MESSAGE, Tag::REQUEST_HEADER, Tag::BATCH_COUNT]);
+    assert_eq!(err.to_string(), "bad length 8 for Integer at byte 16 under RequestMessage/RequestHeader/BatchCount");
 }

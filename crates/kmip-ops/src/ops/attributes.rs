@@ -1,12 +1,11 @@
 //! Add, Set, Modify and Delete Attribute.
 
-use kmip_keystore::{Change, StoredObject};
+use kmip_keystore::{Change, IndexKey, StoredObject};
 use kmip_proto::dict::{ResultReason, State};
 use kmip_proto::payload::{
-    AddAttributeRequest, AttributeChangeResponse, DeleteAttributeRequest, ModifyAttributeRequest,
-    SetAttributeRequest,
+    AddAttributeRequest, AttributeChangeResponse, DeleteAttributeRequest, ModifyAttributeRequest, SetAttributeRequest,
 };
-use kmip_proto::{Attribute, AttributeName};
+use kmip_proto::{Attribute, AttributeName, Name};
 use ttlv::Tag;
 
 use crate::OpError;
@@ -21,15 +20,9 @@ fn attribute_error(reason: ResultReason, message: String) -> OpError {
 fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
     match name {
         AttributeName::Standard(tag) if SERVER_MANAGED.contains(tag) => {
-            let reason = if ctx.version.is_2x() {
-                ResultReason::ATTRIBUTE_READ_ONLY
-            } else {
-                ResultReason::PERMISSION_DENIED
-            };
-            Err(attribute_error(
-                reason,
-                format!("{tag} is set by the server"),
-            ))
+            let reason =
+                if ctx.version.is_2x() { ResultReason::ATTRIBUTE_READ_ONLY } else { ResultReason::PERMISSION_DENIED };
+            Err(attribute_error(reason, format!("{tag} is set by the server")))
         }
         _ => Ok(()),
     }
@@ -40,17 +33,31 @@ fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
 ///
 /// > KMIP 1.4 §3.24: the Activation Date "MAY be changed ... only if the object is in the
 /// > Pre-Active state".
-fn check_date_change(
-    ctx: &Ctx<'_>,
-    stored: &StoredObject,
-    name: &AttributeName,
-) -> Result<(), OpError> {
-    if *name == AttributeName::Standard(Tag::ACTIVATION_DATE)
+fn check_change(ctx: &Ctx<'_>, stored: &StoredObject, attribute: &Attribute) -> Result<(), OpError> {
+    if attribute.name == AttributeName::Standard(Tag::ACTIVATION_DATE)
         && effective_state(stored, ctx.now) != State::PRE_ACTIVE
     {
-        return Err(OpError::WrongState(
-            "the Activation Date changes only while Pre-Active",
-        ));
+        return Err(OpError::NotNow("the Activation Date changes only while Pre-Active"));
+    }
+    if attribute.name == AttributeName::Standard(Tag::NAME) {
+        check_unique_name(ctx, attribute)?;
+    }
+    Ok(())
+}
+
+/// > KMIP 2.1 §4.44 (Name): "the Name attribute SHALL be unique within the key management
+/// > domain"; 2.x answers a duplicate with Non Unique Name Attribute. Checked where a client
+/// > names an existing object (Add, Set, Modify); Create and Register take the client's
+/// > names as given, since storage clusters re-create keys under one name.
+fn check_unique_name(ctx: &Ctx<'_>, attribute: &Attribute) -> Result<(), OpError> {
+    let Ok(name) = kmip_proto::attribute::typed_value::<Name>(&attribute.value) else {
+        return Err(OpError::InvalidField("a Name is a Name Value and a Name Type".into()));
+    };
+    let taken = ctx.svc.store.scan(&IndexKey::Name(name.value.clone()), None, 1)?;
+    if !taken.is_empty() {
+        let reason =
+            if ctx.version.is_2x() { ResultReason::NON_UNIQUE_NAME_ATTRIBUTE } else { ResultReason::INVALID_FIELD };
+        return Err(attribute_error(reason, format!("the name {:?} is taken", name.value)));
     }
     Ok(())
 }
@@ -64,53 +71,35 @@ fn save(ctx: &Ctx<'_>, mut stored: StoredObject) -> Result<(), OpError> {
 
 /// The reply: 1.x echoes the attribute, 2.x returns only the identifier.
 fn reply(ctx: &Ctx<'_>, uid: String, attribute: Attribute) -> AttributeChangeResponse {
-    AttributeChangeResponse {
-        unique_identifier: uid,
-        attribute: (!ctx.version.is_2x()).then_some(attribute),
-    }
+    AttributeChangeResponse { unique_identifier: uid, attribute: (!ctx.version.is_2x()).then_some(attribute) }
 }
 
-pub(crate) fn add(
-    ctx: &Ctx<'_>,
-    request: AddAttributeRequest,
-) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
-    check_date_change(ctx, &stored, &attribute.name)?;
-    let existing = stored
-        .attributes
-        .iter()
-        .filter(|a| a.name == attribute.name)
-        .count();
+    check_change(ctx, &stored, &attribute)?;
+    let existing = stored.attributes.iter().filter(|a| a.name == attribute.name).count();
     if let AttributeName::Standard(tag) = attribute.name {
         if existing > 0 && is_single_valued(tag) {
-            return Err(attribute_error(
-                ResultReason::ATTRIBUTE_SINGLE_VALUED,
-                format!("{tag} already has a value"),
-            ));
+            return Err(attribute_error(ResultReason::ATTRIBUTE_SINGLE_VALUED, format!("{tag} already has a value")));
         }
     }
-    // > KMIP 1.4 §4.16: "the server SHALL ... return the Attribute Index" of the new instance.
-    attribute.index = Some(existing as i32);
-    stored.attributes.push(Attribute {
-        index: None,
-        ..attribute.clone()
-    });
+    // > KMIP 1.4 §2.1.1: "If the Attribute Index is not specified it is assumed to be 0": the
+    // > first instance goes without one, later ones carry theirs.
+    attribute.index = (existing > 0).then_some(existing as i32);
+    stored.attributes.push(Attribute { index: None, ..attribute.clone() });
     save(ctx, stored)?;
     Ok(reply(ctx, uid, attribute))
 }
 
-pub(crate) fn set(
-    ctx: &Ctx<'_>,
-    request: SetAttributeRequest,
-) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
-    check_date_change(ctx, &stored, &attribute.name)?;
+    check_change(ctx, &stored, &attribute)?;
     if let AttributeName::Standard(tag) = attribute.name {
         if !is_single_valued(tag) {
             return Err(attribute_error(
@@ -133,73 +122,41 @@ fn position(
     index: Option<i32>,
     current: Option<&Attribute>,
 ) -> Option<usize> {
-    let mut same = stored
-        .attributes
-        .iter()
-        .enumerate()
-        .filter(|(_, a)| &a.name == name);
+    let mut same = stored.attributes.iter().enumerate().filter(|(_, a)| &a.name == name);
     match (current, index) {
-        (Some(current), _) => same
-            .find(|(_, a)| a.value.value == current.value.value)
-            .map(|(i, _)| i),
+        (Some(current), _) => same.find(|(_, a)| a.value.value == current.value.value).map(|(i, _)| i),
         (None, Some(index)) => same.nth(usize::try_from(index).ok()?).map(|(i, _)| i),
         (None, None) => same.next().map(|(i, _)| i),
     }
 }
 
 fn not_found(ctx: &Ctx<'_>, name: &AttributeName) -> OpError {
-    let reason = if ctx.version.is_2x() {
-        ResultReason::ATTRIBUTE_NOT_FOUND
-    } else {
-        ResultReason::ITEM_NOT_FOUND
-    };
-    attribute_error(
-        reason,
-        format!("the object has no {} to change", name.v1_name()),
-    )
+    let reason = if ctx.version.is_2x() { ResultReason::ATTRIBUTE_NOT_FOUND } else { ResultReason::ITEM_NOT_FOUND };
+    attribute_error(reason, format!("the object has no {} to change", name.v1_name()))
 }
 
-pub(crate) fn modify(
-    ctx: &Ctx<'_>,
-    request: ModifyAttributeRequest,
-) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn modify(ctx: &Ctx<'_>, request: ModifyAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
-    check_date_change(ctx, &stored, &attribute.name)?;
-    let at = position(
-        &stored,
-        &attribute.name,
-        attribute.index,
-        request.current.as_ref(),
-    )
-    .ok_or_else(|| not_found(ctx, &attribute.name))?;
-    stored.attributes[at] = Attribute {
-        index: None,
-        ..attribute.clone()
-    };
-    attribute.index = attribute.index.or(Some(0));
+    check_change(ctx, &stored, &attribute)?;
+    let at = position(&stored, &attribute.name, attribute.index, request.current.as_ref())
+        .ok_or_else(|| not_found(ctx, &attribute.name))?;
+    stored.attributes[at] = Attribute { index: None, ..attribute.clone() };
+    attribute.index = attribute.index.filter(|i| *i != 0);
     save(ctx, stored)?;
     Ok(reply(ctx, uid, attribute))
 }
 
-pub(crate) fn delete(
-    ctx: &Ctx<'_>,
-    request: DeleteAttributeRequest,
-) -> Result<AttributeChangeResponse, OpError> {
+pub(crate) fn delete(ctx: &Ctx<'_>, request: DeleteAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     check_writable(ctx, &request.name)?;
-    let at = position(
-        &stored,
-        &request.name,
-        request.index,
-        request.current.as_ref(),
-    )
-    .ok_or_else(|| not_found(ctx, &request.name))?;
+    let at = position(&stored, &request.name, request.index, request.current.as_ref())
+        .ok_or_else(|| not_found(ctx, &request.name))?;
     let mut removed = stored.attributes.remove(at);
-    removed.index = request.index.or(Some(0));
+    removed.index = request.index.filter(|i| *i != 0);
     save(ctx, stored)?;
     Ok(reply(ctx, uid, removed))
 }

@@ -1,13 +1,13 @@
 //! Create and Register: the two ways an object comes into being.
 
 use kmip_keystore::{Change, StoredObject};
-use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State};
+use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, ResultReason, State};
 use kmip_proto::payload::{CreateRequest, CreateResponse, RegisterRequest, RegisterResponse};
 use kmip_proto::{Attribute, Attributes, ManagedObject};
 use ttlv::{Tag, Value};
 
 use crate::OpError;
-use crate::keys::{check_length, digest_attribute, material, new_uid, random_bytes, symmetric_key};
+use crate::keys::{check_length, digest_attribute, material, new_uid, random_bytes, rng_attribute, symmetric_key};
 use crate::objects::{SERVER_MANAGED, is_single_valued, settle_state};
 use crate::service::Ctx;
 
@@ -18,9 +18,7 @@ pub(crate) fn client_attributes(attributes: Attributes) -> Result<Vec<Attribute>
     for attribute in attributes.list {
         if let Some(tag) = attribute.tag() {
             if SERVER_MANAGED.contains(&tag) {
-                return Err(OpError::InvalidField(format!(
-                    "{tag} is set by the server, not the client"
-                )));
+                return Err(OpError::InvalidField(format!("{tag} is set by the server, not the client")));
             }
             if is_single_valued(tag) && out.iter().any(|a| a.tag() == Some(tag)) {
                 return Err(OpError::InvalidField(format!("{tag} given twice")));
@@ -32,25 +30,15 @@ pub(crate) fn client_attributes(attributes: Attributes) -> Result<Vec<Attribute>
 }
 
 fn enumeration(attributes: &[Attribute], tag: Tag) -> Result<Option<u32>, OpError> {
-    match attributes
-        .iter()
-        .find(|a| a.tag() == Some(tag))
-        .map(|a| &a.value.value)
-    {
+    match attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| &a.value.value) {
         None => Ok(None),
         Some(Value::Enumeration(v)) => Ok(Some(*v)),
-        Some(_) => Err(OpError::InvalidField(format!(
-            "{tag} must be an Enumeration"
-        ))),
+        Some(_) => Err(OpError::InvalidField(format!("{tag} must be an Enumeration"))),
     }
 }
 
 fn integer(attributes: &[Attribute], tag: Tag) -> Result<Option<i32>, OpError> {
-    match attributes
-        .iter()
-        .find(|a| a.tag() == Some(tag))
-        .map(|a| &a.value.value)
-    {
+    match attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| &a.value.value) {
         None => Ok(None),
         Some(Value::Integer(v)) => Ok(Some(*v)),
         Some(_) => Err(OpError::InvalidField(format!("{tag} must be an Integer"))),
@@ -68,10 +56,20 @@ pub(crate) fn new_object(
     object: ManagedObject,
 ) -> Result<StoredObject, OpError> {
     attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(ctx.now)));
-    attributes.push(Attribute::new(
-        Tag::LAST_CHANGE_DATE,
-        Value::DateTime(ctx.now),
-    ));
+    // > KMIP 1.4 §3.49-3.51: Always Sensitive and Never Extractable record whether Sensitive
+    // > has always been True and Extractable always False; the server keeps them.
+    if ctx.version >= kmip_proto::ProtocolVersion::V1_4 {
+        let flag = |tag| attributes.iter().any(|a| a.tag() == Some(tag) && a.value.value == Value::Boolean(true));
+        let (sensitive, extractable_given) =
+            (flag(Tag::SENSITIVE), attributes.iter().any(|a| a.tag() == Some(Tag::EXTRACTABLE)));
+        let never_extractable = extractable_given && !flag(Tag::EXTRACTABLE);
+        attributes.push(Attribute::new(Tag::ALWAYS_SENSITIVE, Value::Boolean(sensitive)));
+        attributes.push(Attribute::new(Tag::NEVER_EXTRACTABLE, Value::Boolean(never_extractable)));
+    }
+    if !attributes.iter().any(|a| a.tag() == Some(Tag::FRESH)) {
+        attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
+    }
+    attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(ctx.now)));
     if let Some(bytes) = material(&object) {
         attributes.push(digest_attribute(bytes.secret_bytes()));
     }
@@ -89,9 +87,7 @@ pub(crate) fn new_object(
 
 pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResponse, OpError> {
     if request.object_type != ObjectType::SYMMETRIC_KEY {
-        return Err(OpError::IllegalObjectType(
-            "Create makes Symmetric Keys; Register the other types",
-        ));
+        return Err(OpError::IllegalObjectType("Create makes Symmetric Keys; Register the other types"));
     }
     let mut attributes = client_attributes(request.attributes)?;
     let algorithm = enumeration(&attributes, Tag::CRYPTOGRAPHIC_ALGORITHM)?
@@ -99,31 +95,27 @@ pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResp
         .ok_or_else(|| OpError::InvalidField("Create needs a Cryptographic Algorithm".into()))?;
     let length = check_length(algorithm, integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)?)?;
     if integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)?.is_none() {
-        attributes.push(Attribute::new(
-            Tag::CRYPTOGRAPHIC_LENGTH,
-            Value::Integer(length),
-        ));
+        attributes.push(Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(length)));
     }
+    // > KMIP 2.0 §4.47 (Quantum Safe): a client asking for a quantum-safe key must not get
+    // > one that is not. Grover's search halves AES's strength: only 256-bit keys qualify.
+    let quantum_safe =
+        attributes.iter().any(|a| a.tag() == Some(Tag::QUANTUM_SAFE) && a.value.value == Value::Boolean(true));
+    if quantum_safe && !(algorithm == CryptographicAlgorithm::AES && length == 256) {
+        return Err(OpError::Attribute {
+            reason: ResultReason::GENERAL_FAILURE,
+            message: "NOT_SAFE: only AES-256 keys are quantum safe".into(),
+        });
+    }
+    attributes.push(rng_attribute());
     let bytes = random_bytes(&ctx.svc.rng, length as usize / 8)?;
-    let stored = new_object(
-        ctx,
-        ObjectType::SYMMETRIC_KEY,
-        attributes,
-        symmetric_key(algorithm, length, bytes),
-    )?;
+    let stored = new_object(ctx, ObjectType::SYMMETRIC_KEY, attributes, symmetric_key(algorithm, length, bytes))?;
     let uid = stored.uid.clone();
     ctx.svc.store.commit(vec![Change::Insert(stored)])?;
-    Ok(CreateResponse {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        unique_identifier: uid,
-        template_attribute: None,
-    })
+    Ok(CreateResponse { object_type: ObjectType::SYMMETRIC_KEY, unique_identifier: uid, template_attribute: None })
 }
 
-pub(crate) fn register(
-    ctx: &Ctx<'_>,
-    request: RegisterRequest,
-) -> Result<RegisterResponse, OpError> {
+pub(crate) fn register(ctx: &Ctx<'_>, request: RegisterRequest) -> Result<RegisterResponse, OpError> {
     if request.object.object_type() != request.object_type {
         return Err(OpError::InvalidField(format!(
             "Object Type {} does not match the {} object sent",
@@ -132,37 +124,22 @@ pub(crate) fn register(
         )));
     }
     if !super::discover::OBJECT_TYPES.contains(&request.object_type) {
-        return Err(OpError::IllegalObjectType(
-            "Register does not take this object type",
-        ));
+        return Err(OpError::IllegalObjectType("Register does not take this object type"));
     }
     let mut attributes = client_attributes(request.attributes)?;
     // The key block says what the key is; keep the attributes in step with it.
     if let Some(block) = request.object.key_block() {
-        if let (Some(alg), None) = (
-            block.cryptographic_algorithm,
-            enumeration(&attributes, Tag::CRYPTOGRAPHIC_ALGORITHM)?,
-        ) {
-            attributes.push(Attribute::new(
-                Tag::CRYPTOGRAPHIC_ALGORITHM,
-                Value::Enumeration(alg.0),
-            ));
+        if let (Some(alg), None) =
+            (block.cryptographic_algorithm, enumeration(&attributes, Tag::CRYPTOGRAPHIC_ALGORITHM)?)
+        {
+            attributes.push(Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(alg.0)));
         }
-        if let (Some(len), None) = (
-            block.cryptographic_length,
-            integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)?,
-        ) {
-            attributes.push(Attribute::new(
-                Tag::CRYPTOGRAPHIC_LENGTH,
-                Value::Integer(len),
-            ));
+        if let (Some(len), None) = (block.cryptographic_length, integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)?) {
+            attributes.push(Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(len)));
         }
     }
     let stored = new_object(ctx, request.object_type, attributes, request.object)?;
     let uid = stored.uid.clone();
     ctx.svc.store.commit(vec![Change::Insert(stored)])?;
-    Ok(RegisterResponse {
-        unique_identifier: uid,
-        template_attribute: None,
-    })
+    Ok(RegisterResponse { unique_identifier: uid, template_attribute: None })
 }

@@ -4,17 +4,16 @@
 //! is written by hand.
 
 use aws_lc_rs::cipher::{
-    AES_128, AES_192, AES_256, DecryptionContext, PaddedBlockDecryptingKey,
-    PaddedBlockEncryptingKey, UnboundCipherKey,
+    AES_128, AES_192, AES_256, DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext,
+    PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
 };
 use kmip_keystore::StoredObject;
 use kmip_proto::dict::{
-    BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, PaddingMethod, State,
-    ValidityIndicator,
+    BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, PaddingMethod, State, ValidityIndicator,
 };
 use kmip_proto::payload::{
-    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, MacRequest, MacResponse,
-    MacVerifyRequest, MacVerifyResponse, RngRetrieveRequest, RngRetrieveResponse,
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, MacRequest, MacResponse, MacVerifyRequest,
+    MacVerifyResponse, RngRetrieveRequest, RngRetrieveResponse,
 };
 use kmip_proto::{CryptographicParameters, SecretBytes};
 use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -38,51 +37,45 @@ struct UsableKey {
     parameters: Option<CryptographicParameters>,
 }
 
-fn usable_key(
-    ctx: &Ctx<'_>,
-    uid: Option<String>,
-    needs: CryptographicUsageMask,
-) -> Result<UsableKey, OpError> {
+fn usable_key(ctx: &Ctx<'_>, uid: Option<String>, needs: CryptographicUsageMask) -> Result<UsableKey, OpError> {
     let uid = ctx.uid(uid)?;
     let stored: StoredObject = ctx.load_owned(&uid)?;
     // > KMIP 1.4 §3.22: "Active: the object MAY be used for all cryptographic purposes"; a
     // > Deactivated or Compromised one only to process (decrypt, verify) what exists.
     let state = effective_state(&stored, ctx.now);
-    let processing = matches!(
-        needs,
-        CryptographicUsageMask::DECRYPT | CryptographicUsageMask::MAC_VERIFY
-    );
-    let allowed = state == State::ACTIVE
-        || (processing && matches!(state, State::DEACTIVATED | State::COMPROMISED));
+    let processing = matches!(needs, CryptographicUsageMask::DECRYPT | CryptographicUsageMask::MAC_VERIFY);
+    let allowed = state == State::ACTIVE || (processing && matches!(state, State::DEACTIVATED | State::COMPROMISED));
     if !allowed {
         return Err(OpError::WrongState("the key is not Active"));
     }
-    if let Some(Value::Integer(mask)) = stored
-        .first(Tag::CRYPTOGRAPHIC_USAGE_MASK)
-        .map(|a| &a.value.value)
-    {
+    // > KMIP 1.4 §3.25-3.26: no protection (encrypt, MAC) after the Protect Stop Date; no
+    // > processing (decrypt, verify) before the Process Start Date.
+    let date = |tag| match stored.first(tag).map(|a| &a.value.value) {
+        Some(Value::DateTime(t)) => Some(*t),
+        _ => None,
+    };
+    if !processing && date(Tag::PROTECT_STOP_DATE).is_some_and(|t| t <= ctx.now) {
+        return Err(OpError::NotNow("the key's Protect Stop Date has passed"));
+    }
+    if processing && date(Tag::PROCESS_START_DATE).is_some_and(|t| t > ctx.now) {
+        return Err(OpError::NotNow("the key's Process Start Date has not come"));
+    }
+    if let Some(Value::Integer(mask)) = stored.first(Tag::CRYPTOGRAPHIC_USAGE_MASK).map(|a| &a.value.value) {
         if (*mask as u32) & needs.0 == 0 {
             return Err(OpError::UsageMask);
         }
     }
-    let algorithm = stored.algorithm().ok_or(OpError::IllegalObjectType(
-        "the object has no Cryptographic Algorithm",
-    ))?;
-    let parameters = stored
-        .first(Tag::CRYPTOGRAPHIC_PARAMETERS)
-        .and_then(|a| kmip_proto::attribute::typed_value(&a.value).ok());
+    let algorithm =
+        stored.algorithm().ok_or(OpError::IllegalObjectType("the object has no Cryptographic Algorithm"))?;
+    let parameters =
+        stored.first(Tag::CRYPTOGRAPHIC_PARAMETERS).and_then(|a| kmip_proto::attribute::typed_value(&a.value).ok());
     let bytes = stored
         .object
         .as_ref()
         .and_then(material)
         .cloned()
         .ok_or(OpError::IllegalObjectType("the object holds no key bytes"))?;
-    Ok(UsableKey {
-        uid,
-        algorithm,
-        bytes,
-        parameters,
-    })
+    Ok(UsableKey { uid, algorithm, bytes, parameters })
 }
 
 /// The request's parameters, or else the key's own, or else the defaults.
@@ -92,8 +85,7 @@ fn mode_of(
 ) -> (BlockCipherMode, Option<PaddingMethod>, Option<i32>) {
     let p = request.or(key.parameters.as_ref());
     (
-        p.and_then(|p| p.block_cipher_mode)
-            .unwrap_or(BlockCipherMode::GCM),
+        p.and_then(|p| p.block_cipher_mode).unwrap_or(BlockCipherMode::GCM),
         p.and_then(|p| p.padding_method),
         p.and_then(|p| p.tag_length),
     )
@@ -104,14 +96,11 @@ fn gcm_key(key: &UsableKey) -> Result<LessSafeKey, OpError> {
         16 => &AES_128_GCM,
         32 => &AES_256_GCM,
         n => {
-            return Err(OpError::Crypto(format!(
-                "AES-GCM here takes 128- or 256-bit keys, not {} bits",
-                n * 8
-            )));
+            return Err(OpError::Crypto(format!("AES-GCM here takes 128- or 256-bit keys, not {} bits", n * 8)));
         }
     };
-    let unbound = UnboundKey::new(algorithm, key.bytes.secret_bytes())
-        .map_err(|_| OpError::Crypto("bad AES key".into()))?;
+    let unbound =
+        UnboundKey::new(algorithm, key.bytes.secret_bytes()).map_err(|_| OpError::Crypto("bad AES key".into()))?;
     Ok(LessSafeKey::new(unbound))
 }
 
@@ -122,186 +111,217 @@ fn cbc_key(key: &UsableKey) -> Result<UnboundCipherKey, OpError> {
         32 => &AES_256,
         n => return Err(OpError::Crypto(format!("no AES key of {} bits", n * 8))),
     };
-    UnboundCipherKey::new(algorithm, key.bytes.secret_bytes())
-        .map_err(|_| OpError::Crypto("bad AES key".into()))
+    UnboundCipherKey::new(algorithm, key.bytes.secret_bytes()).map_err(|_| OpError::Crypto("bad AES key".into()))
 }
 
 fn check_tag_length(tag_length: Option<i32>) -> Result<(), OpError> {
     match tag_length {
         None | Some(16) => Ok(()),
-        Some(n) => Err(OpError::Crypto(format!(
-            "AES-GCM tags here are 16 bytes, not {n}"
-        ))),
+        Some(n) => Err(OpError::Crypto(format!("AES-GCM tags here are 16 bytes, not {n}"))),
     }
 }
 
-fn no_streaming(
-    init: Option<bool>,
-    fin: Option<bool>,
-    correlation: &Option<Vec<u8>>,
-) -> Result<(), OpError> {
+fn no_streaming(init: Option<bool>, fin: Option<bool>, correlation: &Option<Vec<u8>>) -> Result<(), OpError> {
     if init == Some(true) || fin == Some(true) || correlation.is_some() {
-        return Err(OpError::FeatureNotSupported(
-            "streaming cryptographic operations",
-        ));
+        return Err(OpError::FeatureNotSupported("streaming cryptographic operations"));
     }
     Ok(())
 }
 
-pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptResponse, OpError> {
-    no_streaming(
-        request.init_indicator,
-        request.final_indicator,
-        &request.correlation_value,
-    )?;
-    let key = usable_key(
-        ctx,
-        request.unique_identifier,
-        CryptographicUsageMask::ENCRYPT,
-    )?;
-    if key.algorithm != CryptographicAlgorithm::AES {
-        return Err(OpError::Crypto(format!(
-            "Encrypt here takes AES keys, not {}",
-            key.algorithm
-        )));
+/// Counts a protection use against the key's Usage Limits, if it has any.
+///
+/// > KMIP 1.4 §3.21 (Usage Limits): "the server SHALL ... decrement the Usage Limits Count
+/// > ... and SHALL deny the operation if the count would be exceeded", in bytes or objects.
+fn charge_usage(ctx: &Ctx<'_>, uid: &str, bytes: usize) -> Result<(), OpError> {
+    let mut stored = ctx.load_owned(uid)?;
+    let Some(limits) = stored.first(Tag::USAGE_LIMITS) else { return Ok(()) };
+    let field = |tag| limits.value.child(tag).map(|f| f.value.clone());
+    let total = match field(Tag::USAGE_LIMITS_TOTAL) {
+        Some(Value::LongInteger(t)) => t,
+        _ => return Ok(()),
+    };
+    let remaining = match field(Tag::USAGE_LIMITS_COUNT) {
+        Some(Value::LongInteger(c)) => c,
+        _ => total,
+    };
+    let unit = match field(Tag::USAGE_LIMITS_UNIT) {
+        Some(Value::Enumeration(u)) => kmip_proto::dict::UsageLimitsUnit(u),
+        _ => kmip_proto::dict::UsageLimitsUnit::OBJECT,
+    };
+    let cost = if unit == kmip_proto::dict::UsageLimitsUnit::BYTE { bytes as i64 } else { 1 };
+    if cost > remaining {
+        return Err(OpError::PermissionDenied("the key's Usage Limits are used up"));
     }
-    let data = request
-        .data
-        .ok_or_else(|| OpError::InvalidField("Encrypt needs Data".into()))?;
+    let mut children: Vec<ttlv::Item> =
+        limits.value.children().iter().filter(|c| c.tag != Tag::USAGE_LIMITS_COUNT).cloned().collect();
+    children.push(ttlv::Item::new(Tag::USAGE_LIMITS_COUNT, Value::LongInteger(remaining - cost)));
+    crate::objects::set_attribute(&mut stored, Tag::USAGE_LIMITS, Value::Structure(children));
+    ctx.svc.store.commit(vec![kmip_keystore::Change::Update(stored)])?;
+    Ok(())
+}
+
+pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptResponse, OpError> {
+    no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
+    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::ENCRYPT)?;
+    if key.algorithm != CryptographicAlgorithm::AES {
+        return Err(OpError::Crypto(format!("Encrypt here takes AES keys, not {}", key.algorithm)));
+    }
+    let data = request.data.ok_or_else(|| OpError::InvalidField("Encrypt needs Data".into()))?;
+    charge_usage(ctx, &key.uid, data.len())?;
     let (mode, padding, tag_length) = mode_of(request.cryptographic_parameters.as_ref(), &key);
     // > KMIP 1.4 §4.29: "the IV/Counter/Nonce ... If not provided and the mode requires one,
     // > the server SHALL generate it and return it in the response."
-    let supplied_iv = request.iv_counter_nonce;
-    let response = |data, iv: Option<Vec<u8>>, tag| EncryptResponse {
-        unique_identifier: key.uid.clone(),
-        data: Some(data),
-        iv_counter_nonce: if supplied_iv.is_some() { None } else { iv },
-        correlation_value: None,
-        authenticated_encryption_tag: tag,
+    let supplied = request.iv_counter_nonce;
+    let iv = match (mode, &supplied) {
+        (BlockCipherMode::ECB, _) => None,
+        (_, Some(iv)) => Some(iv.clone()),
+        (BlockCipherMode::GCM, None) => Some(random_bytes(&ctx.svc.rng, NONCE_LEN)?.secret_bytes().to_vec()),
+        (_, None) => Some(random_bytes(&ctx.svc.rng, 16)?.secret_bytes().to_vec()),
     };
-    match mode {
+    let (ciphertext, tag) = match mode {
         BlockCipherMode::GCM => {
             check_tag_length(tag_length)?;
-            let iv = match &supplied_iv {
-                Some(iv) => iv.clone(),
-                None => random_bytes(&ctx.svc.rng, NONCE_LEN)?
-                    .secret_bytes()
-                    .to_vec(),
-            };
-            let nonce = Nonce::try_assume_unique_for_key(&iv)
-                .map_err(|_| OpError::Crypto("AES-GCM takes a 96-bit IV".into()))?;
-            let aad = request
-                .authenticated_encryption_additional_data
-                .unwrap_or_default();
+            let aad = request.authenticated_encryption_additional_data.unwrap_or_default();
             let mut buffer = data.secret_bytes().to_vec();
             let tag = gcm_key(&key)?
-                .seal_in_place_separate_tag(nonce, Aad::from(aad), &mut buffer)
+                .seal_in_place_separate_tag(gcm_nonce(iv.as_deref())?, Aad::from(aad), &mut buffer)
                 .map_err(|_| OpError::Crypto("AES-GCM encryption failed".into()))?;
-            Ok(response(buffer, Some(iv), Some(tag.as_ref().to_vec())))
+            (buffer, Some(tag.as_ref().to_vec()))
         }
-        BlockCipherMode::CBC => {
-            if !matches!(padding, None | Some(PaddingMethod::PKCS5)) {
-                return Err(OpError::Crypto("AES-CBC here pads with PKCS#5 only".into()));
-            }
-            let cipher = PaddedBlockEncryptingKey::cbc_pkcs7(cbc_key(&key)?)
-                .map_err(|_| OpError::Crypto("bad AES key".into()))?;
-            let iv = match &supplied_iv {
-                Some(iv) => iv.clone(),
-                None => random_bytes(&ctx.svc.rng, 16)?.secret_bytes().to_vec(),
-            };
-            let iv_block: [u8; 16] = iv
-                .as_slice()
-                .try_into()
-                .map_err(|_| OpError::Crypto("AES-CBC takes a 128-bit IV".into()))?;
-            let mut buffer = data.secret_bytes().to_vec();
-            cipher
-                .less_safe_encrypt(
-                    &mut buffer,
-                    aws_lc_rs::cipher::EncryptionContext::Iv128(iv_block.into()),
-                )
-                .map_err(|_| OpError::Crypto("AES-CBC encryption failed".into()))?;
-            Ok(response(buffer, Some(iv), None))
+        BlockCipherMode::CBC | BlockCipherMode::ECB => {
+            (block_encrypt(&key, mode, padding, iv.as_deref(), data.secret_bytes())?, None)
         }
-        other => Err(OpError::Crypto(format!(
-            "block cipher mode {other} is not supported"
-        ))),
-    }
+        other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
+    };
+    Ok(EncryptResponse {
+        unique_identifier: key.uid,
+        data: Some(ciphertext),
+        iv_counter_nonce: if supplied.is_some() { None } else { iv },
+        correlation_value: None,
+        authenticated_encryption_tag: tag,
+    })
 }
 
 pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptResponse, OpError> {
-    no_streaming(
-        request.init_indicator,
-        request.final_indicator,
-        &request.correlation_value,
-    )?;
-    let key = usable_key(
-        ctx,
-        request.unique_identifier,
-        CryptographicUsageMask::DECRYPT,
-    )?;
+    no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
+    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::DECRYPT)?;
     if key.algorithm != CryptographicAlgorithm::AES {
-        return Err(OpError::Crypto(format!(
-            "Decrypt here takes AES keys, not {}",
-            key.algorithm
-        )));
+        return Err(OpError::Crypto(format!("Decrypt here takes AES keys, not {}", key.algorithm)));
     }
-    let data = request
-        .data
-        .ok_or_else(|| OpError::InvalidField("Decrypt needs Data".into()))?;
-    let iv = request.iv_counter_nonce.ok_or_else(|| {
-        OpError::InvalidMessage("missing-iv: Decrypt needs the IV/Counter/Nonce".into())
-    })?;
+    let data = request.data.ok_or_else(|| OpError::InvalidField("Decrypt needs Data".into()))?;
     let (mode, padding, tag_length) = mode_of(request.cryptographic_parameters.as_ref(), &key);
+    let iv = request.iv_counter_nonce;
+    if iv.is_none() && mode != BlockCipherMode::ECB {
+        return Err(OpError::InvalidMessage("missing-iv: Decrypt needs the IV/Counter/Nonce".into()));
+    }
     let plaintext = match mode {
         BlockCipherMode::GCM => {
             check_tag_length(tag_length)?;
             let tag = request.authenticated_encryption_tag.ok_or_else(|| {
-                OpError::InvalidField(
-                    "AES-GCM decryption needs the Authenticated Encryption Tag".into(),
-                )
+                OpError::InvalidField("AES-GCM decryption needs the Authenticated Encryption Tag".into())
             })?;
-            let nonce = Nonce::try_assume_unique_for_key(&iv)
-                .map_err(|_| OpError::Crypto("AES-GCM takes a 96-bit IV".into()))?;
             if tag.len() != GCM_TAG_LEN {
                 return Err(OpError::Crypto("AES-GCM tags here are 16 bytes".into()));
             }
-            let aad = request
-                .authenticated_encryption_additional_data
-                .unwrap_or_default();
+            let aad = request.authenticated_encryption_additional_data.unwrap_or_default();
             let mut buffer = data;
             buffer.extend_from_slice(&tag);
-            let plain = gcm_key(&key)?
-                .open_in_place(nonce, Aad::from(aad), &mut buffer)
-                .map_err(|_| OpError::Crypto("authentication failed".into()))?;
-            plain.to_vec()
+            gcm_key(&key)?
+                .open_in_place(gcm_nonce(iv.as_deref())?, Aad::from(aad), &mut buffer)
+                .map_err(|_| OpError::Crypto("authentication failed".into()))?
+                .to_vec()
         }
-        BlockCipherMode::CBC => {
-            if !matches!(padding, None | Some(PaddingMethod::PKCS5)) {
-                return Err(OpError::Crypto("AES-CBC here pads with PKCS#5 only".into()));
-            }
-            let iv_block: [u8; 16] = iv
-                .as_slice()
-                .try_into()
-                .map_err(|_| OpError::Crypto("AES-CBC takes a 128-bit IV".into()))?;
-            let cipher = PaddedBlockDecryptingKey::cbc_pkcs7(cbc_key(&key)?)
-                .map_err(|_| OpError::Crypto("bad AES key".into()))?;
-            let mut buffer = data;
-            let plain = cipher
-                .decrypt(&mut buffer, DecryptionContext::Iv128(iv_block.into()))
-                .map_err(|_| OpError::Crypto("decryption failed".into()))?;
-            plain.to_vec()
-        }
-        other => {
-            return Err(OpError::Crypto(format!(
-                "block cipher mode {other} is not supported"
-            )));
-        }
+        BlockCipherMode::CBC | BlockCipherMode::ECB => block_decrypt(&key, mode, padding, iv.as_deref(), &data)?,
+        other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
-    Ok(DecryptResponse {
-        unique_identifier: key.uid,
-        data: Some(SecretBytes::new(plaintext)),
-        correlation_value: None,
-    })
+    Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plaintext)), correlation_value: None })
+}
+
+fn gcm_nonce(iv: Option<&[u8]>) -> Result<Nonce, OpError> {
+    Nonce::try_assume_unique_for_key(iv.unwrap_or_default())
+        .map_err(|_| OpError::Crypto("AES-GCM takes a 96-bit IV".into()))
+}
+
+/// AES in CBC or ECB mode, with PKCS#5 padding or none (the default when the request and the
+/// key name no Padding Method, as the profiles' vectors expect).
+///
+/// > KMIP 1.4 §9.1.3.2.15 Padding Method: "None", "PKCS5"; without padding the data must be
+/// > a whole number of 16-byte blocks.
+fn block_encrypt(
+    key: &UsableKey,
+    mode: BlockCipherMode,
+    padding: Option<PaddingMethod>,
+    iv: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, OpError> {
+    let failed = |_| OpError::Crypto("encryption failed".into());
+    let mut buffer = data.to_vec();
+    let context = iv_context(mode, iv)?;
+    match padding.unwrap_or(PaddingMethod::NONE) {
+        PaddingMethod::PKCS5 => {
+            let cipher = match mode {
+                BlockCipherMode::CBC => PaddedBlockEncryptingKey::cbc_pkcs7(cbc_key(key)?),
+                _ => PaddedBlockEncryptingKey::ecb_pkcs7(cbc_key(key)?),
+            }
+            .map_err(failed)?;
+            cipher.less_safe_encrypt(&mut buffer, context).map_err(failed)?;
+        }
+        PaddingMethod::NONE => {
+            if data.len() % 16 != 0 {
+                return Err(OpError::Crypto("without padding, AES takes whole 16-byte blocks".into()));
+            }
+            let cipher = match mode {
+                BlockCipherMode::CBC => EncryptingKey::cbc(cbc_key(key)?),
+                _ => EncryptingKey::ecb(cbc_key(key)?),
+            }
+            .map_err(failed)?;
+            cipher.less_safe_encrypt(&mut buffer, context).map_err(failed)?;
+        }
+        other => return Err(OpError::Crypto(format!("padding {other} is not supported for AES"))),
+    }
+    Ok(buffer)
+}
+
+fn block_decrypt(
+    key: &UsableKey,
+    mode: BlockCipherMode,
+    padding: Option<PaddingMethod>,
+    iv: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, OpError> {
+    let failed = |_| OpError::Crypto("decryption failed".into());
+    let mut buffer = data.to_vec();
+    let context: DecryptionContext = iv_context(mode, iv)?.into();
+    let plain = match padding.unwrap_or(PaddingMethod::NONE) {
+        PaddingMethod::PKCS5 => {
+            let cipher = match mode {
+                BlockCipherMode::CBC => PaddedBlockDecryptingKey::cbc_pkcs7(cbc_key(key)?),
+                _ => PaddedBlockDecryptingKey::ecb_pkcs7(cbc_key(key)?),
+            }
+            .map_err(failed)?;
+            cipher.decrypt(&mut buffer, context).map_err(failed)?.to_vec()
+        }
+        PaddingMethod::NONE => {
+            let cipher = match mode {
+                BlockCipherMode::CBC => DecryptingKey::cbc(cbc_key(key)?),
+                _ => DecryptingKey::ecb(cbc_key(key)?),
+            }
+            .map_err(failed)?;
+            cipher.decrypt(&mut buffer, context).map_err(failed)?.to_vec()
+        }
+        other => return Err(OpError::Crypto(format!("padding {other} is not supported for AES"))),
+    };
+    Ok(plain)
+}
+
+/// The IV as aws-lc-rs wants it: 16 bytes for CBC, none for ECB.
+fn iv_context(mode: BlockCipherMode, iv: Option<&[u8]>) -> Result<EncryptionContext, OpError> {
+    if mode == BlockCipherMode::ECB {
+        return Ok(EncryptionContext::None);
+    }
+    let block: [u8; 16] =
+        iv.unwrap_or_default().try_into().map_err(|_| OpError::Crypto("AES-CBC takes a 128-bit IV".into()))?;
+    Ok(EncryptionContext::Iv128(block.into()))
 }
 
 fn hmac_key(key: &UsableKey) -> Result<ring::hmac::Key, OpError> {
@@ -311,71 +331,27 @@ fn hmac_key(key: &UsableKey) -> Result<ring::hmac::Key, OpError> {
 }
 
 pub(crate) fn mac(ctx: &Ctx<'_>, request: MacRequest) -> Result<MacResponse, OpError> {
-    no_streaming(
-        request.init_indicator,
-        request.final_indicator,
-        &request.correlation_value,
-    )?;
-    let key = usable_key(
-        ctx,
-        request.unique_identifier,
-        CryptographicUsageMask::MAC_GENERATE,
-    )?;
-    let data = request
-        .data
-        .ok_or_else(|| OpError::InvalidField("MAC needs Data".into()))?;
+    no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
+    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::MAC_GENERATE)?;
+    let data = request.data.ok_or_else(|| OpError::InvalidField("MAC needs Data".into()))?;
     let tag = ring::hmac::sign(&hmac_key(&key)?, data.secret_bytes());
-    Ok(MacResponse {
-        unique_identifier: key.uid,
-        mac_data: Some(tag.as_ref().to_vec()),
-        correlation_value: None,
-    })
+    Ok(MacResponse { unique_identifier: key.uid, mac_data: Some(tag.as_ref().to_vec()), correlation_value: None })
 }
 
-pub(crate) fn mac_verify(
-    ctx: &Ctx<'_>,
-    request: MacVerifyRequest,
-) -> Result<MacVerifyResponse, OpError> {
-    no_streaming(
-        request.init_indicator,
-        request.final_indicator,
-        &request.correlation_value,
-    )?;
-    let key = usable_key(
-        ctx,
-        request.unique_identifier,
-        CryptographicUsageMask::MAC_VERIFY,
-    )?;
-    let data = request
-        .data
-        .ok_or_else(|| OpError::InvalidField("MAC Verify needs Data".into()))?;
-    let mac = request
-        .mac_data
-        .ok_or_else(|| OpError::InvalidField("MAC Verify needs MAC Data".into()))?;
+pub(crate) fn mac_verify(ctx: &Ctx<'_>, request: MacVerifyRequest) -> Result<MacVerifyResponse, OpError> {
+    no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
+    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::MAC_VERIFY)?;
+    let data = request.data.ok_or_else(|| OpError::InvalidField("MAC Verify needs Data".into()))?;
+    let mac = request.mac_data.ok_or_else(|| OpError::InvalidField("MAC Verify needs MAC Data".into()))?;
     // ring compares in constant time.
     let valid = ring::hmac::verify(&hmac_key(&key)?, data.secret_bytes(), &mac).is_ok();
-    let validity_indicator = if valid {
-        ValidityIndicator::VALID
-    } else {
-        ValidityIndicator::INVALID
-    };
-    Ok(MacVerifyResponse {
-        unique_identifier: key.uid,
-        validity_indicator,
-        correlation_value: None,
-    })
+    let validity_indicator = if valid { ValidityIndicator::VALID } else { ValidityIndicator::INVALID };
+    Ok(MacVerifyResponse { unique_identifier: key.uid, validity_indicator, correlation_value: None })
 }
 
-pub(crate) fn rng_retrieve(
-    ctx: &Ctx<'_>,
-    request: RngRetrieveRequest,
-) -> Result<RngRetrieveResponse, OpError> {
+pub(crate) fn rng_retrieve(ctx: &Ctx<'_>, request: RngRetrieveRequest) -> Result<RngRetrieveResponse, OpError> {
     if !(1..=MAX_RNG_BYTES).contains(&request.data_length) {
-        return Err(OpError::InvalidField(format!(
-            "Data Length must be 1 to {MAX_RNG_BYTES}"
-        )));
+        return Err(OpError::InvalidField(format!("Data Length must be 1 to {MAX_RNG_BYTES}")));
     }
-    Ok(RngRetrieveResponse {
-        data: random_bytes(&ctx.svc.rng, request.data_length as usize)?,
-    })
+    Ok(RngRetrieveResponse { data: random_bytes(&ctx.svc.rng, request.data_length as usize)? })
 }

@@ -2,9 +2,7 @@
 
 use kmip_proto::ProtocolVersion;
 use kmip_proto::dict::{ObjectType, Operation, QueryFunction};
-use kmip_proto::payload::{
-    DiscoverVersionsRequest, DiscoverVersionsResponse, QueryRequest, QueryResponse,
-};
+use kmip_proto::payload::{DiscoverVersionsRequest, DiscoverVersionsResponse, QueryRequest, QueryResponse};
 use ttlv::{Item, Tag, Value};
 
 use crate::service::Ctx;
@@ -52,11 +50,7 @@ pub(crate) fn discover_versions(request: DiscoverVersionsRequest) -> DiscoverVer
     let versions = if request.versions.is_empty() {
         ProtocolVersion::SUPPORTED.to_vec()
     } else {
-        request
-            .versions
-            .into_iter()
-            .filter(|v| v.is_supported())
-            .collect()
+        request.versions.into_iter().filter(|v| v.is_supported()).collect()
     };
     DiscoverVersionsResponse { versions }
 }
@@ -90,8 +84,7 @@ pub(crate) fn query(ctx: &Ctx<'_>, request: QueryRequest) -> QueryResponse {
             QueryFunction::QUERY_OBJECTS => response.object_types = OBJECT_TYPES.to_vec(),
             QueryFunction::QUERY_SERVER_INFORMATION => {
                 response.vendor_identification = Some(ctx.svc.config.vendor.clone());
-                response.server_information =
-                    Some(Item::structure(Tag::SERVER_INFORMATION, Vec::new()));
+                response.server_information = Some(Item::structure(Tag::SERVER_INFORMATION, Vec::new()));
             }
             QueryFunction::QUERY_CAPABILITIES if ctx.version >= ProtocolVersion::V1_3 => {
                 response.capability_information.push(capabilities());

@@ -8,8 +8,7 @@ use kmip_keystore::Change;
 use kmip_proto::Attribute;
 use kmip_proto::dict::{LinkType, ObjectType, RevocationReasonCode, State};
 use kmip_proto::payload::{
-    CheckRequest, CheckResponse, ReKeyRequest, ReKeyResponse, RevokeRequest, UidRequest,
-    UidResponse,
+    CheckRequest, CheckResponse, ReKeyRequest, ReKeyResponse, RevokeRequest, UidRequest, UidResponse,
 };
 use ttlv::{Item, Tag, Value};
 
@@ -23,17 +22,13 @@ pub(crate) fn activate(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
     if effective_state(&stored, ctx.now) != State::PRE_ACTIVE {
-        return Err(OpError::WrongState(
-            "only a Pre-Active object can be activated",
-        ));
+        return Err(OpError::WrongState("only a Pre-Active object can be activated"));
     }
     set_attribute(&mut stored, Tag::ACTIVATION_DATE, Value::DateTime(ctx.now));
     stored.state = State::ACTIVE;
     touch(&mut stored, ctx.now);
     ctx.svc.store.commit(vec![Change::Update(stored)])?;
-    Ok(UidResponse {
-        unique_identifier: uid,
-    })
+    Ok(UidResponse { unique_identifier: uid })
 }
 
 pub(crate) fn revoke(ctx: &Ctx<'_>, request: RevokeRequest) -> Result<UidResponse, OpError> {
@@ -41,10 +36,7 @@ pub(crate) fn revoke(ctx: &Ctx<'_>, request: RevokeRequest) -> Result<UidRespons
     let mut stored = ctx.load_owned(&uid)?;
     settle_state(&mut stored, ctx.now);
     let code = request.revocation_reason.code;
-    let compromise = matches!(
-        code,
-        RevocationReasonCode::KEY_COMPROMISE | RevocationReasonCode::CA_COMPROMISE
-    );
+    let compromise = matches!(code, RevocationReasonCode::KEY_COMPROMISE | RevocationReasonCode::CA_COMPROMISE);
     stored.state = match (stored.state, compromise) {
         // > KMIP 1.4 §4.20: "If the revocation reason is 'key compromise' or 'CA compromise',
         // > then the object is placed into the 'compromised' state ... Otherwise ... into the
@@ -60,40 +52,19 @@ pub(crate) fn revoke(ctx: &Ctx<'_>, request: RevokeRequest) -> Result<UidRespons
     if compromise {
         set_attribute(&mut stored, Tag::COMPROMISE_DATE, Value::DateTime(ctx.now));
         let occurred = request.compromise_occurrence_date.map_or(ctx.now, |d| d.0);
-        set_attribute(
-            &mut stored,
-            Tag::COMPROMISE_OCCURRENCE_DATE,
-            Value::DateTime(occurred),
-        );
+        set_attribute(&mut stored, Tag::COMPROMISE_OCCURRENCE_DATE, Value::DateTime(occurred));
     } else if stored.state == State::DEACTIVATED && stored.first(Tag::DEACTIVATION_DATE).is_none() {
-        set_attribute(
-            &mut stored,
-            Tag::DEACTIVATION_DATE,
-            Value::DateTime(ctx.now),
-        );
+        set_attribute(&mut stored, Tag::DEACTIVATION_DATE, Value::DateTime(ctx.now));
     }
-    let mut reason = vec![Item::new(
-        Tag::REVOCATION_REASON_CODE,
-        Value::Enumeration(code.0),
-    )];
+    let mut reason = vec![Item::new(Tag::REVOCATION_REASON_CODE, Value::Enumeration(code.0))];
     if let Some(message) = request.revocation_reason.message {
-        reason.push(Item::new(
-            Tag::REVOCATION_MESSAGE,
-            Value::TextString(message),
-        ));
+        reason.push(Item::new(Tag::REVOCATION_MESSAGE, Value::TextString(message)));
     }
-    stored
-        .attributes
-        .retain(|a| a.tag() != Some(Tag::REVOCATION_REASON));
-    stored.attributes.push(Attribute::from_item(Item::structure(
-        Tag::REVOCATION_REASON,
-        reason,
-    )));
+    stored.attributes.retain(|a| a.tag() != Some(Tag::REVOCATION_REASON));
+    stored.attributes.push(Attribute::from_item(Item::structure(Tag::REVOCATION_REASON, reason)));
     touch(&mut stored, ctx.now);
     ctx.svc.store.commit(vec![Change::Update(stored)])?;
-    Ok(UidResponse {
-        unique_identifier: uid,
-    })
+    Ok(UidResponse { unique_identifier: uid })
 }
 
 pub(crate) fn destroy(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse, OpError> {
@@ -103,11 +74,7 @@ pub(crate) fn destroy(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse,
     // > KMIP 1.4 §4.21: "Cryptographic Objects MAY only be destroyed if they are in either
     // > Pre-Active or Deactivated state."
     stored.state = match stored.state {
-        State::ACTIVE => {
-            return Err(OpError::WrongState(
-                "an Active object must be revoked before it is destroyed",
-            ));
-        }
+        State::ACTIVE => return Err(OpError::NotNow("an Active object must be revoked before it is destroyed")),
         State::DESTROYED | State::DESTROYED_COMPROMISED => return Err(OpError::NotFound(uid)),
         State::COMPROMISED => State::DESTROYED_COMPROMISED,
         _ => State::DESTROYED,
@@ -118,9 +85,7 @@ pub(crate) fn destroy(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse,
     set_attribute(&mut stored, Tag::DESTROY_DATE, Value::DateTime(ctx.now));
     touch(&mut stored, ctx.now);
     ctx.svc.store.commit(vec![Change::Update(stored)])?;
-    Ok(UidResponse {
-        unique_identifier: uid,
-    })
+    Ok(UidResponse { unique_identifier: uid })
 }
 
 /// > KMIP 1.4 §4.4: ReKey makes a replacement key with the old key's attributes and a fresh
@@ -132,22 +97,14 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
     let mut old = ctx.load_owned(&uid)?;
     settle_state(&mut old, ctx.now);
     if old.object_type != ObjectType::SYMMETRIC_KEY {
-        return Err(OpError::IllegalObjectType(
-            "ReKey replaces Symmetric Keys; use ReKey Key Pair for key pairs",
-        ));
+        return Err(OpError::IllegalObjectType("ReKey replaces Symmetric Keys; use ReKey Key Pair for key pairs"));
     }
-    if matches!(
-        old.state,
-        State::DESTROYED | State::DESTROYED_COMPROMISED | State::COMPROMISED
-    ) {
-        return Err(OpError::WrongState(
-            "a compromised or destroyed key cannot be re-keyed",
-        ));
+    if matches!(old.state, State::DESTROYED | State::DESTROYED_COMPROMISED | State::COMPROMISED) {
+        return Err(OpError::WrongState("a compromised or destroyed key cannot be re-keyed"));
     }
     let overrides = client_attributes(request.attributes)?;
-    let algorithm = old
-        .algorithm()
-        .ok_or_else(|| OpError::InvalidField("the key has no Cryptographic Algorithm".into()))?;
+    let algorithm =
+        old.algorithm().ok_or_else(|| OpError::InvalidField("the key has no Cryptographic Algorithm".into()))?;
     let length = check_length(algorithm, old.length())?;
     let bytes = random_bytes(&ctx.svc.rng, length as usize / 8)?;
     let value = symmetric_key(algorithm, length, bytes);
@@ -178,10 +135,7 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
     attributes.extend(overrides);
     let new_uid = new_uid(&ctx.svc.rng)?;
     attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(ctx.now)));
-    attributes.push(Attribute::new(
-        Tag::LAST_CHANGE_DATE,
-        Value::DateTime(ctx.now),
-    ));
+    attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(ctx.now)));
     if let Some(bytes) = material(&value) {
         attributes.push(digest_attribute(bytes.secret_bytes()));
     }
@@ -190,14 +144,12 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
     // Without one, a replacement for an Active key is Active at once, so that the key's
     // users never find it without a usable version.
     match request.offset {
-        Some(offset) => attributes.push(Attribute::new(
-            Tag::ACTIVATION_DATE,
-            Value::DateTime(ctx.now + i64::from(offset.0)),
-        )),
-        None if old.state == State::ACTIVE => attributes.push(Attribute::new(
-            Tag::ACTIVATION_DATE,
-            Value::DateTime(ctx.now),
-        )),
+        Some(offset) => {
+            attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(ctx.now + i64::from(offset.0))))
+        }
+        None if old.state == State::ACTIVE => {
+            attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(ctx.now)))
+        }
         None => {}
     }
     let mut new = kmip_keystore::StoredObject {
@@ -217,26 +169,17 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
             || kmip_proto::attribute::typed_value::<kmip_proto::Link>(&a.value)
                 .is_ok_and(|l| l.link_type != LinkType::REPLACEMENT_OBJECT_LINK)
     });
-    old.attributes
-        .push(link(LinkType::REPLACEMENT_OBJECT_LINK, &new_uid));
+    old.attributes.push(link(LinkType::REPLACEMENT_OBJECT_LINK, &new_uid));
     touch(&mut old, ctx.now);
-    ctx.svc
-        .store
-        .commit(vec![Change::Insert(new), Change::Update(old)])?;
-    Ok(ReKeyResponse {
-        unique_identifier: new_uid,
-        template_attribute: None,
-    })
+    ctx.svc.store.commit(vec![Change::Insert(new), Change::Update(old)])?;
+    Ok(ReKeyResponse { unique_identifier: new_uid, template_attribute: None })
 }
 
 pub(crate) fn check(ctx: &Ctx<'_>, request: CheckRequest) -> Result<CheckResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
     if let Some(wanted) = request.cryptographic_usage_mask {
-        let have = match stored
-            .first(Tag::CRYPTOGRAPHIC_USAGE_MASK)
-            .map(|a| &a.value.value)
-        {
+        let have = match stored.first(Tag::CRYPTOGRAPHIC_USAGE_MASK).map(|a| &a.value.value) {
             Some(Value::Integer(m)) => *m as u32,
             _ => 0,
         };

@@ -20,9 +20,7 @@ const SCAN_CHUNK: usize = 512;
 pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResponse, OpError> {
     let filters = Filters::new(&request.attributes)?;
     let index = filters.best_index(ctx);
-    let mask = request
-        .storage_status_mask
-        .map_or(StorageStatusMask::ONLINE_STORAGE.0, |m| m.0);
+    let mask = request.storage_status_mask.map_or(StorageStatusMask::ONLINE_STORAGE.0, |m| m.0);
     let mut matches: Vec<StoredObject> = Vec::new();
     let mut after: Option<String> = None;
     loop {
@@ -31,10 +29,7 @@ pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResp
             let Some(object) = ctx.svc.store.get(uid)? else {
                 continue;
             };
-            if ctx.may_see(&object)
-                && in_storage(&object, ctx.now, mask)
-                && filters.matches(&object, ctx.now)
-            {
+            if ctx.may_see(&object) && in_storage(&object, ctx.now, mask) && filters.matches(&object, ctx.now) {
                 matches.push(object);
                 if matches.len() > MAX_LOCATE_RESULTS {
                     return Err(OpError::InvalidField(format!(
@@ -49,24 +44,16 @@ pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResp
         after = chunk.last().cloned();
     }
     // Newest first: a client that takes the first match gets the latest key of a name.
-    matches.sort_by(|a, b| {
-        initial_date(b)
-            .cmp(&initial_date(a))
-            .then_with(|| a.uid.cmp(&b.uid))
-    });
+    matches.sort_by(|a, b| initial_date(b).cmp(&initial_date(a)).then_with(|| a.uid.cmp(&b.uid)));
     let located = matches.len();
+    let paged = request.maximum_items.is_some() || request.offset_items.is_some();
     let offset = request.offset_items.map_or(0, |o| o.max(0) as usize);
-    let max = request
-        .maximum_items
-        .map_or(usize::MAX, |m| m.max(0) as usize);
-    let unique_identifiers = matches
-        .into_iter()
-        .skip(offset)
-        .take(max)
-        .map(|o| o.uid)
-        .collect();
+    let max = request.maximum_items.map_or(usize::MAX, |m| m.max(0) as usize);
+    let unique_identifiers = matches.into_iter().skip(offset).take(max).map(|o| o.uid).collect();
     Ok(LocateResponse {
-        located_items: (ctx.version >= ProtocolVersion::V1_3).then_some(located as i32),
+        // > KMIP 1.4 §4.9: Located Items is returned when the client paged (Maximum Items or
+        // > Offset Items), so that it can tell how many matches there are in all.
+        located_items: (ctx.version >= ProtocolVersion::V1_3 && paged).then_some(located as i32),
         unique_identifiers,
     })
 }
@@ -81,10 +68,7 @@ fn initial_date(object: &StoredObject) -> i64 {
 /// > KMIP 1.4 §9.1.3.3.2 Storage Status Mask: on-line storage, archival storage, and (2.x)
 /// > destroyed storage. Nothing here is archived; destroyed objects are found only when asked.
 fn in_storage(object: &StoredObject, now: i64, mask: u32) -> bool {
-    let destroyed = matches!(
-        effective_state(object, now),
-        State::DESTROYED | State::DESTROYED_COMPROMISED
-    );
+    let destroyed = matches!(effective_state(object, now), State::DESTROYED | State::DESTROYED_COMPROMISED);
     if destroyed {
         mask & StorageStatusMask::DESTROYED_STORAGE.0 != 0
     } else {
@@ -103,10 +87,7 @@ impl<'a> Filters<'a> {
     }
 
     fn first(&self, tag: Tag) -> Option<&Value> {
-        self.attributes
-            .iter()
-            .find(|a| a.tag() == Some(tag))
-            .map(|a| &a.value.value)
+        self.attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| &a.value.value)
     }
 
     /// The narrowest index the filters allow: a name, a link target, a group, an algorithm
@@ -132,19 +113,12 @@ impl<'a> Filters<'a> {
                 _ => {}
             }
         }
-        if let (Some(Value::Enumeration(alg)), Some(Value::Integer(len))) = (
-            self.first(Tag::CRYPTOGRAPHIC_ALGORITHM),
-            self.first(Tag::CRYPTOGRAPHIC_LENGTH),
-        ) {
+        if let (Some(Value::Enumeration(alg)), Some(Value::Integer(len))) =
+            (self.first(Tag::CRYPTOGRAPHIC_ALGORITHM), self.first(Tag::CRYPTOGRAPHIC_LENGTH))
+        {
             return IndexKey::Algorithm(CryptographicAlgorithm(*alg), *len);
         }
-        if ctx
-            .svc
-            .config
-            .admins
-            .iter()
-            .any(|a| a == ctx.client.subject())
-        {
+        if ctx.svc.config.admins.iter().any(|a| a == ctx.client.subject()) {
             if let Some(Value::Enumeration(t)) = self.first(Tag::OBJECT_TYPE) {
                 return IndexKey::ObjectType(ObjectType(*t));
             }
@@ -167,24 +141,16 @@ impl<'a> Filters<'a> {
             if checked.contains(&&filter.name) {
                 continue;
             }
-            let wanted: Vec<&Value> = self
-                .attributes
-                .iter()
-                .filter(|a| a.name == filter.name)
-                .map(|a| &a.value.value)
-                .collect();
-            let present: Vec<&Value> = have
-                .iter()
-                .filter(|a| a.name == filter.name)
-                .map(|a| &a.value.value)
-                .collect();
+            let wanted: Vec<&Value> =
+                self.attributes.iter().filter(|a| a.name == filter.name).map(|a| &a.value.value).collect();
+            let present: Vec<&Value> = have.iter().filter(|a| a.name == filter.name).map(|a| &a.value.value).collect();
             let ok = match (filter.tag(), wanted.as_slice()) {
-                (Some(Tag::CRYPTOGRAPHIC_USAGE_MASK), [Value::Integer(bits)]) => present
-                    .iter()
-                    .any(|v| matches!(v, Value::Integer(m) if m & bits == *bits)),
-                (_, [Value::DateTime(from), Value::DateTime(to)]) => present
-                    .iter()
-                    .any(|v| matches!(v, Value::DateTime(t) if t >= from && t <= to)),
+                (Some(Tag::CRYPTOGRAPHIC_USAGE_MASK), [Value::Integer(bits)]) => {
+                    present.iter().any(|v| matches!(v, Value::Integer(m) if m & bits == *bits))
+                }
+                (_, [Value::DateTime(from), Value::DateTime(to)]) => {
+                    present.iter().any(|v| matches!(v, Value::DateTime(t) if t >= from && t <= to))
+                }
                 _ => wanted.iter().all(|w| present.contains(w)),
             };
             if !ok {

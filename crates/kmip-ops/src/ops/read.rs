@@ -1,22 +1,33 @@
 //! Get, Get Attributes and Get Attribute List.
 
+use kmip_keystore::Change;
 use kmip_proto::dict::{KeyFormatType, ResultReason, State};
 use kmip_proto::payload::{
-    GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse,
-    GetRequest, GetResponse,
+    GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, GetRequest,
+    GetResponse,
 };
 use kmip_proto::{AttributeName, KeyMaterial, KeyValue, ManagedObject, SecretItem};
 use ttlv::{Item, Tag, Value};
 
 use crate::OpError;
-use crate::objects::{effective_state, select_attributes, visible_attributes};
+use crate::objects::{effective_state, select_attributes, set_attribute, visible_attributes};
 use crate::service::Ctx;
 
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
-    let stored = ctx.load_readable(&uid)?;
+    let mut stored = ctx.load_readable(&uid)?;
     if request.key_wrapping_specification.is_some() {
         return Err(OpError::FeatureNotSupported("key wrapping"));
+    }
+    // > KMIP 1.4 §3.48 (Sensitive): "If True then the server SHALL prevent the object value
+    // > being retrieved (via the Get operation) unless it is wrapped".
+    if stored.first(Tag::SENSITIVE).is_some_and(|a| a.value.value == Value::Boolean(true)) {
+        return Err(OpError::Attribute { reason: ResultReason::SENSITIVE, message: "the object is Sensitive".into() });
+    }
+    // > KMIP 1.1 §3.34 (Fresh): "set to False when the object is first retrieved".
+    if stored.first(Tag::FRESH).is_some_and(|a| a.value.value == Value::Boolean(true)) && stored.object.is_some() {
+        set_attribute(&mut stored, Tag::FRESH, Value::Boolean(false));
+        ctx.svc.store.commit(vec![Change::Update(stored.clone())])?;
     }
     let state = effective_state(&stored, ctx.now);
     let Some(object) = stored.object else {
@@ -26,11 +37,7 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         None => object,
         Some(format) => convert(object, format)?,
     };
-    Ok(GetResponse {
-        object_type: stored.object_type,
-        unique_identifier: uid,
-        object,
-    })
+    Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
 }
 
 /// A destroyed object has no value to return.
@@ -38,15 +45,9 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
 /// > KMIP 2.1 §11.20: Object Destroyed, "the object exists but is destroyed"; 1.x has no such
 /// > reason, and says Item Not Found.
 fn destroyed(ctx: &Ctx<'_>, uid: &str, state: State) -> OpError {
-    debug_assert!(matches!(
-        state,
-        State::DESTROYED | State::DESTROYED_COMPROMISED
-    ));
+    debug_assert!(matches!(state, State::DESTROYED | State::DESTROYED_COMPROMISED));
     if ctx.version.is_2x() {
-        OpError::Attribute {
-            reason: ResultReason::OBJECT_DESTROYED,
-            message: format!("object {uid} is destroyed"),
-        }
+        OpError::Attribute { reason: ResultReason::OBJECT_DESTROYED, message: format!("object {uid} is destroyed") }
     } else {
         OpError::NotFound(uid.to_owned())
     }
@@ -68,37 +69,25 @@ fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject
         return Ok(ManagedObject::SymmetricKey(key));
     }
     let bytes = match &block.key_value {
-        Some(KeyValue::Plain {
-            material: KeyMaterial::Bytes(b),
-            ..
-        }) => b.clone(),
-        Some(KeyValue::Plain {
-            material: KeyMaterial::Transparent(t),
-            ..
-        }) => match t.0.child(Tag::KEY).map(|k| &k.value) {
-            Some(Value::ByteString(b)) => kmip_proto::SecretBytes::new(b.clone()),
-            _ => return Err(not_supported(format)),
-        },
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(b), .. }) => b.clone(),
+        Some(KeyValue::Plain { material: KeyMaterial::Transparent(t), .. }) => {
+            match t.0.child(Tag::KEY).map(|k| &k.value) {
+                Some(Value::ByteString(b)) => kmip_proto::SecretBytes::new(b.clone()),
+                _ => return Err(not_supported(format)),
+            }
+        }
         _ => return Err(not_supported(format)),
     };
     let material = match format {
         KeyFormatType::RAW => KeyMaterial::Bytes(bytes),
-        KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => {
-            KeyMaterial::Transparent(SecretItem(Item::structure(
-                Tag::KEY_MATERIAL,
-                vec![Item::new(
-                    Tag::KEY,
-                    Value::ByteString(bytes.secret_bytes().to_vec()),
-                )],
-            )))
-        }
+        KeyFormatType::TRANSPARENT_SYMMETRIC_KEY => KeyMaterial::Transparent(SecretItem(Item::structure(
+            Tag::KEY_MATERIAL,
+            vec![Item::new(Tag::KEY, Value::ByteString(bytes.secret_bytes().to_vec()))],
+        ))),
         other => return Err(not_supported(other)),
     };
     block.key_format_type = format;
-    block.key_value = Some(KeyValue::Plain {
-        material,
-        attributes: Vec::new(),
-    });
+    block.key_value = Some(KeyValue::Plain { material, attributes: Vec::new() });
     Ok(ManagedObject::SymmetricKey(key))
 }
 
@@ -109,17 +98,11 @@ fn not_supported(format: KeyFormatType) -> OpError {
     }
 }
 
-pub(crate) fn get_attributes(
-    ctx: &Ctx<'_>,
-    request: GetAttributesRequest,
-) -> Result<GetAttributesResponse, OpError> {
+pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Result<GetAttributesResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
     let attributes = select_attributes(visible_attributes(&stored, ctx.now), &request.names);
-    Ok(GetAttributesResponse {
-        unique_identifier: uid,
-        attributes,
-    })
+    Ok(GetAttributesResponse { unique_identifier: uid, attributes })
 }
 
 pub(crate) fn get_attribute_list(
@@ -134,8 +117,5 @@ pub(crate) fn get_attribute_list(
             names.push(attribute.name);
         }
     }
-    Ok(GetAttributeListResponse {
-        unique_identifier: uid,
-        names,
-    })
+    Ok(GetAttributeListResponse { unique_identifier: uid, names })
 }

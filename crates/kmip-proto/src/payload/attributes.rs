@@ -79,9 +79,7 @@ impl Decode for AddAttributeRequest {
         let p = decode_parts(field)?;
         Ok(AddAttributeRequest {
             unique_identifier: p.uid,
-            attribute: p
-                .attribute
-                .ok_or_else(|| missing(parent, Tag::ATTRIBUTE, offset))?,
+            attribute: p.attribute.ok_or_else(|| missing(parent, Tag::ATTRIBUTE, offset))?,
         })
     }
 }
@@ -111,9 +109,7 @@ impl Decode for SetAttributeRequest {
         let p = decode_parts(field)?;
         Ok(SetAttributeRequest {
             unique_identifier: p.uid,
-            attribute: p
-                .attribute
-                .ok_or_else(|| missing(parent, Tag::NEW_ATTRIBUTE, offset))?,
+            attribute: p.attribute.ok_or_else(|| missing(parent, Tag::NEW_ATTRIBUTE, offset))?,
         })
     }
 }
@@ -146,9 +142,7 @@ impl Decode for ModifyAttributeRequest {
         Ok(ModifyAttributeRequest {
             unique_identifier: p.uid,
             current: p.current,
-            attribute: p
-                .attribute
-                .ok_or_else(|| missing(parent, Tag::ATTRIBUTE, offset))?,
+            attribute: p.attribute.ok_or_else(|| missing(parent, Tag::ATTRIBUTE, offset))?,
         })
     }
 }
@@ -187,12 +181,7 @@ impl Decode for DeleteAttributeRequest {
             (None, Some(current)) => current.name.clone(),
             (None, None) => return Err(missing(parent, Tag::ATTRIBUTE_NAME, offset)),
         };
-        Ok(DeleteAttributeRequest {
-            unique_identifier: p.uid,
-            name,
-            index: p.index,
-            current: p.current,
-        })
+        Ok(DeleteAttributeRequest { unique_identifier: p.uid, name, index: p.index, current: p.current })
     }
 }
 
@@ -201,9 +190,7 @@ impl Encode for DeleteAttributeRequest {
         e.structure(tag, |e| {
             e.opt(Tag::UNIQUE_IDENTIFIER, &self.unique_identifier);
             match (&self.current, e.version.is_2x()) {
-                (Some(current), true) => {
-                    e.structure(Tag::CURRENT_ATTRIBUTE, |e| current.encode_as(e))
-                }
+                (Some(current), true) => e.structure(Tag::CURRENT_ATTRIBUTE, |e| current.encode_as(e)),
                 _ => {
                     self.name.encode_reference(e);
                     if !e.version.is_2x() {
@@ -230,9 +217,7 @@ impl Decode for AttributeChangeResponse {
         let (parent, offset) = (field.tag, field.offset);
         let p = decode_parts(field)?;
         Ok(AttributeChangeResponse {
-            unique_identifier: p
-                .uid
-                .ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
+            unique_identifier: p.uid.ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
             attribute: p.attribute,
         })
     }

@@ -5,9 +5,7 @@ use ttlv::dict::ObjectType;
 use ttlv::{DecodeError, Field, Item, Tag};
 
 use crate::attribute::{Attributes, RevocationReason};
-use crate::codec::{
-    DateTime, Decode, Encode, Encoder, Interval, kmip_struct, missing, put_once, read_fields,
-};
+use crate::codec::{DateTime, Decode, Encode, Encoder, Interval, kmip_struct, missing, put_once, read_fields};
 use crate::object::ManagedObject;
 
 /// The attribute container of a request: `Template-Attribute` (1.x) or `Attributes` (2.x).
@@ -49,10 +47,7 @@ impl Encode for CreateRequest {
         e.structure(tag, |e| {
             self.object_type.encode(Tag::OBJECT_TYPE, e);
             self.attributes.encode(Tag::ATTRIBUTES, e);
-            e.opt(
-                Tag::PROTECTION_STORAGE_MASKS,
-                &self.protection_storage_masks,
-            );
+            e.opt(Tag::PROTECTION_STORAGE_MASKS, &self.protection_storage_masks);
         });
     }
 }
@@ -108,10 +103,7 @@ impl Encode for RegisterRequest {
             self.object_type.encode(Tag::OBJECT_TYPE, e);
             self.attributes.encode(Tag::ATTRIBUTES, e);
             self.object.encode_object(e);
-            e.opt(
-                Tag::PROTECTION_STORAGE_MASKS,
-                &self.protection_storage_masks,
-            );
+            e.opt(Tag::PROTECTION_STORAGE_MASKS, &self.protection_storage_masks);
         });
     }
 }
@@ -194,10 +186,7 @@ impl Encode for ReKeyRequest {
             if !self.attributes.list.is_empty() || !self.attributes.template_names.is_empty() {
                 self.attributes.encode(Tag::ATTRIBUTES, e);
             }
-            e.opt(
-                Tag::PROTECTION_STORAGE_MASKS,
-                &self.protection_storage_masks,
-            );
+            e.opt(Tag::PROTECTION_STORAGE_MASKS, &self.protection_storage_masks);
         });
     }
 }

@@ -1,9 +1,6 @@
 //! Get, Get Attributes, Get Attribute List and Locate: the operations that read.
 
-use ttlv::dict::{
-    KeyCompressionType, KeyFormatType, KeyWrapType, ObjectGroupMember, ObjectType,
-    StorageStatusMask,
-};
+use ttlv::dict::{KeyCompressionType, KeyFormatType, KeyWrapType, ObjectGroupMember, ObjectType, StorageStatusMask};
 use ttlv::{DecodeError, Field, Item, Tag};
 
 use crate::attribute::{Attribute, AttributeName, Attributes};
@@ -49,8 +46,7 @@ impl Decode for GetResponse {
         })?;
         Ok(GetResponse {
             object_type: object_type.ok_or_else(|| missing(parent, Tag::OBJECT_TYPE, offset))?,
-            unique_identifier: uid
-                .ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
+            unique_identifier: uid.ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
             object: object.ok_or_else(|| missing(parent, Tag::SYMMETRIC_KEY, offset))?,
         })
     }
@@ -68,9 +64,7 @@ impl Encode for GetResponse {
 
 /// Reads a payload of a Unique Identifier and attribute names (1.x `Attribute Name` text or
 /// 2.x `Attribute Reference`).
-fn decode_uid_and_names(
-    field: Field<'_>,
-) -> Result<(Option<String>, Vec<AttributeName>), DecodeError> {
+fn decode_uid_and_names(field: Field<'_>) -> Result<(Option<String>, Vec<AttributeName>), DecodeError> {
     let (mut uid, mut names) = (None, Vec::new());
     read_fields(field, |f| match f.tag {
         Tag::UNIQUE_IDENTIFIER => put_once(&mut uid, f),
@@ -104,10 +98,7 @@ pub struct GetAttributesRequest {
 impl Decode for GetAttributesRequest {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         let (unique_identifier, names) = decode_uid_and_names(field)?;
-        Ok(GetAttributesRequest {
-            unique_identifier,
-            names,
-        })
+        Ok(GetAttributesRequest { unique_identifier, names })
     }
 }
 
@@ -144,8 +135,7 @@ impl Decode for GetAttributesResponse {
             _ => Ok(false),
         })?;
         Ok(GetAttributesResponse {
-            unique_identifier: uid
-                .ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
+            unique_identifier: uid.ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
             attributes,
         })
     }
@@ -156,9 +146,7 @@ impl Encode for GetAttributesResponse {
         e.structure(tag, |e| {
             self.unique_identifier.encode(Tag::UNIQUE_IDENTIFIER, e);
             if e.version.is_2x() {
-                e.structure(Tag::ATTRIBUTES, |e| {
-                    self.attributes.iter().for_each(|a| a.encode_as(e))
-                });
+                e.structure(Tag::ATTRIBUTES, |e| self.attributes.iter().for_each(|a| a.encode_as(e)));
             } else {
                 self.attributes.iter().for_each(|a| a.encode_as(e));
             }
@@ -188,8 +176,7 @@ impl Decode for GetAttributeListResponse {
         let (parent, offset) = (field.tag, field.offset);
         let (uid, names) = decode_uid_and_names(field)?;
         Ok(GetAttributeListResponse {
-            unique_identifier: uid
-                .ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
+            unique_identifier: uid.ok_or_else(|| missing(parent, Tag::UNIQUE_IDENTIFIER, offset))?,
             names,
         })
     }
@@ -247,9 +234,7 @@ impl Encode for LocateRequest {
             e.opt(Tag::STORAGE_STATUS_MASK, &self.storage_status_mask);
             e.opt(Tag::OBJECT_GROUP_MEMBER, &self.object_group_member);
             if e.version.is_2x() {
-                e.structure(Tag::ATTRIBUTES, |e| {
-                    self.attributes.iter().for_each(|a| a.encode_as(e))
-                });
+                e.structure(Tag::ATTRIBUTES, |e| self.attributes.iter().for_each(|a| a.encode_as(e)));
             } else {
                 self.attributes.iter().for_each(|a| a.encode_as(e));
             }

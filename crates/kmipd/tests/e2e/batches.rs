@@ -1,9 +1,7 @@
 //! Versions and batches: every version answered in kind, Create+Activate chained through the
 //! ID Placeholder, a failing item with Stop and Continue, and a Batch Count that lies.
 
-use kmip_proto::dict::{
-    BatchErrorContinuationOption, Operation, ResultReason, ResultStatus, State,
-};
+use kmip_proto::dict::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus, State};
 use kmip_proto::payload::{DiscoverVersionsRequest, GetAttributesRequest, UidRequest};
 use kmip_proto::{AttributeName, ProtocolVersion, RequestPayload, ResponsePayload};
 use kmip_test_support::message;
@@ -20,9 +18,7 @@ fn every_version_is_answered_in_kind() {
         let item = client.call(
             version,
             Operation::DISCOVER_VERSIONS,
-            RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-                versions: Vec::new(),
-            }),
+            RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
         );
         match ok(item) {
             ResponsePayload::DiscoverVersions(r) => {
@@ -32,10 +28,7 @@ fn every_version_is_answered_in_kind() {
         }
         // And a key created and read at that version.
         let uid = crate::support::create_key(&mut client, version, &format!("v{version}"));
-        assert_eq!(
-            crate::support::key_bytes(&mut client, version, &uid).len(),
-            32
-        );
+        assert_eq!(crate::support::key_bytes(&mut client, version, &uid).len(), 32);
     }
     // A client that speaks only 1.1 and 9.9 hears back 1.1.
     let asked = vec![ProtocolVersion::new(9, 9), ProtocolVersion::V1_1];
@@ -58,12 +51,7 @@ fn create_then_activate_in_one_batch_through_the_id_placeholder() {
         ProtocolVersion::V1_2,
         vec![
             (Operation::CREATE, create_aes("batched")),
-            (
-                Operation::ACTIVATE,
-                RequestPayload::Activate(UidRequest {
-                    unique_identifier: None,
-                }),
-            ),
+            (Operation::ACTIVATE, RequestPayload::Activate(UidRequest { unique_identifier: None })),
             (
                 Operation::GET_ATTRIBUTES,
                 RequestPayload::GetAttributes(GetAttributesRequest {
@@ -75,27 +63,14 @@ fn create_then_activate_in_one_batch_through_the_id_placeholder() {
     );
     let response = client.request(&request);
     assert_eq!(response.items.len(), 3);
-    let ids: Vec<_> = response
-        .items
-        .iter()
-        .map(|i| i.unique_batch_item_id.clone())
-        .collect();
+    let ids: Vec<_> = response.items.iter().map(|i| i.unique_batch_item_id.clone()).collect();
     assert_eq!(ids, [Some(vec![1]), Some(vec![2]), Some(vec![3])]);
     let mut items = response.items.into_iter();
-    let ResponsePayload::Create(created) = ok(items.next().expect("create")) else {
-        panic!("create")
-    };
-    let ResponsePayload::Activate(activated) = ok(items.next().expect("activate")) else {
-        panic!("activate")
-    };
+    let ResponsePayload::Create(created) = ok(items.next().expect("create")) else { panic!("create") };
+    let ResponsePayload::Activate(activated) = ok(items.next().expect("activate")) else { panic!("activate") };
     assert_eq!(activated.unique_identifier, created.unique_identifier);
-    let ResponsePayload::GetAttributes(attrs) = ok(items.next().expect("get attributes")) else {
-        panic!("attrs")
-    };
-    assert_eq!(
-        attrs.attributes[0].value.value,
-        Value::Enumeration(State::ACTIVE.0)
-    );
+    let ResponsePayload::GetAttributes(attrs) = ok(items.next().expect("get attributes")) else { panic!("attrs") };
+    assert_eq!(attrs.attributes[0].value.value, Value::Enumeration(State::ACTIVE.0));
 }
 
 #[test]
@@ -105,25 +80,13 @@ fn a_failing_item_stops_or_continues_as_asked() {
     let mut client = server.client("client");
     let ops = || {
         vec![
-            (
-                Operation::ACTIVATE,
-                RequestPayload::Activate(UidRequest {
-                    unique_identifier: Some("nope".into()),
-                }),
-            ),
+            (Operation::ACTIVATE, RequestPayload::Activate(UidRequest { unique_identifier: Some("nope".into()) })),
             (Operation::CREATE, create_aes("after-a-failure")),
         ]
     };
     let stop = client.request(&message(ProtocolVersion::V1_4, ops()));
-    assert_eq!(
-        stop.items.len(),
-        1,
-        "Stop (the default) ends the batch at the failure"
-    );
-    assert_eq!(
-        stop.items[0].result_reason,
-        Some(ResultReason::ITEM_NOT_FOUND)
-    );
+    assert_eq!(stop.items.len(), 1, "Stop (the default) ends the batch at the failure");
+    assert_eq!(stop.items[0].result_reason, Some(ResultReason::ITEM_NOT_FOUND));
 
     let mut request = message(ProtocolVersion::V1_4, ops());
     request.header.batch_error_continuation_option = Some(BatchErrorContinuationOption::CONTINUE);
@@ -137,15 +100,9 @@ fn a_batch_count_that_lies_fails_every_item() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = kmipd(&dir);
     let mut client = server.client("client");
-    let mut request = message(
-        ProtocolVersion::V1_4,
-        vec![(Operation::CREATE, create_aes("liar"))],
-    );
+    let mut request = message(ProtocolVersion::V1_4, vec![(Operation::CREATE, create_aes("liar"))]);
     request.header.batch_count = 5;
     let response = client.request(&request);
     assert_eq!(response.items.len(), 1);
-    assert_eq!(
-        response.items[0].result_reason,
-        Some(ResultReason::INVALID_MESSAGE)
-    );
+    assert_eq!(response.items[0].result_reason, Some(ResultReason::INVALID_MESSAGE));
 }

@@ -10,15 +10,8 @@ use crate::support::{create_key, key_bytes, kmipd, ok};
 const V: ProtocolVersion = ProtocolVersion::V1_4;
 
 fn attributes(client: &mut kmip_test_support::Client, uid: &str) -> Vec<kmip_proto::Attribute> {
-    let request = GetAttributesRequest {
-        unique_identifier: Some(uid.into()),
-        names: Vec::new(),
-    };
-    match ok(client.call(
-        V,
-        Operation::GET_ATTRIBUTES,
-        RequestPayload::GetAttributes(request),
-    )) {
+    let request = GetAttributesRequest { unique_identifier: Some(uid.into()), names: Vec::new() };
+    match ok(client.call(V, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request))) {
         ResponsePayload::GetAttributes(r) => r.attributes,
         other => panic!("{other:?}"),
     }
@@ -33,11 +26,7 @@ fn acknowledged_creates_survive_sigkill() {
         let mut client = server.client("client");
         for i in 0..25 {
             let uid = create_key(&mut client, V, &format!("durable-{i}"));
-            before.push((
-                uid.clone(),
-                key_bytes(&mut client, V, &uid),
-                attributes(&mut client, &uid),
-            ));
+            before.push((uid.clone(), key_bytes(&mut client, V, &uid), attributes(&mut client, &uid)));
         }
     }
     server.restart(); // SIGKILL, then start again on the same data dir

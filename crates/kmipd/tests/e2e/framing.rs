@@ -13,9 +13,7 @@ fn still_serving(server: &kmip_test_support::Kmipd) {
     ok(client.call(
         ProtocolVersion::V1_4,
         Operation::DISCOVER_VERSIONS,
-        RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-            versions: Vec::new(),
-        }),
+        RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
     ));
 }
 
@@ -28,17 +26,12 @@ fn garbage_closes_only_its_own_connection() {
         // A Request Message claiming 2 GiB.
         &[0x42, 0x00, 0x78, 0x01, 0x80, 0x00, 0x00, 0x00],
         // Not a Structure.
-        &[
-            0x42, 0x00, 0x78, 0x02, 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0,
-        ],
+        &[0x42, 0x00, 0x78, 0x02, 0x00, 0x00, 0x00, 0x04, 0, 0, 0, 1, 0, 0, 0, 0],
     ];
     for garbage in cases {
         let mut client = server.client("client");
         client.send_raw(garbage).expect("sent");
-        assert!(
-            client.read_message().is_err(),
-            "the server closes a connection that sent {garbage:?}"
-        );
+        assert!(client.read_message().is_err(), "the server closes a connection that sent {garbage:?}");
         still_serving(&server);
     }
 }
@@ -49,22 +42,14 @@ fn a_framed_request_with_a_bad_body_gets_a_kmip_error() {
     let server = kmipd(&dir);
     let mut client = server.client("client");
     // A Request Message holding one Integer with a wrong length: frames, does not decode.
-    let bytes = [
-        0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0x10, 0x42, 0x00, 0x0D, 0x02, 0, 0, 0, 0x08, 0, 0, 0, 0,
-        0, 0, 0, 1,
-    ];
+    let bytes = [0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0x10, 0x42, 0x00, 0x0D, 0x02, 0, 0, 0, 0x08, 0, 0, 0, 0, 0, 0, 0, 1];
     let response = client.round_trip(&bytes).expect("a response");
     let response = ResponseMessage::from_ttlv(&response, &Limits::default()).expect("decodes");
-    assert_eq!(
-        response.items[0].result_reason,
-        Some(ResultReason::INVALID_MESSAGE)
-    );
+    assert_eq!(response.items[0].result_reason, Some(ResultReason::INVALID_MESSAGE));
     // The same connection goes on.
     ok(client.call(
         ProtocolVersion::V1_4,
         Operation::DISCOVER_VERSIONS,
-        RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-            versions: Vec::new(),
-        }),
+        RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
     ));
 }

@@ -3,6 +3,7 @@
 
 mod access;
 mod batches;
+mod conformance;
 mod durability;
 mod framing;
 mod mtls;

@@ -21,9 +21,7 @@ fn discover() -> Vec<u8> {
         ProtocolVersion::V1_4,
         vec![(
             Operation::DISCOVER_VERSIONS,
-            RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-                versions: Vec::new(),
-            }),
+            RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
         )],
     )
     .to_ttlv()
@@ -45,26 +43,19 @@ fn bad_client_certificates_are_refused_and_good_clients_still_served() {
     ok(good.call(
         ProtocolVersion::V1_4,
         Operation::DISCOVER_VERSIONS,
-        RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-            versions: Vec::new(),
-        }),
+        RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
     ));
 
     for bad in ["bad/expired", "bad/wrong-ca", "bad/no-client-auth"] {
         assert!(!served(server.addr, bad), "{bad} was served");
     }
-    assert!(
-        !served_without_certificate(server.addr),
-        "a client without a certificate was served"
-    );
+    assert!(!served_without_certificate(server.addr), "a client without a certificate was served");
 
     // The connection opened before, and new ones, still work.
     ok(good.call(
         ProtocolVersion::V1_4,
         Operation::DISCOVER_VERSIONS,
-        RequestPayload::DiscoverVersions(DiscoverVersionsRequest {
-            versions: Vec::new(),
-        }),
+        RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() }),
     ));
     assert!(served(server.addr, "client2"));
 }
@@ -72,8 +63,7 @@ fn bad_client_certificates_are_refused_and_good_clients_still_served() {
 fn served_without_certificate(addr: std::net::SocketAddr) -> bool {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
-    for ca in rustls::pki_types::CertificateDer::pem_file_iter(certs().join("ca.pem")).expect("ca")
-    {
+    for ca in rustls::pki_types::CertificateDer::pem_file_iter(certs().join("ca.pem")).expect("ca") {
         roots.add(ca.expect("cert")).expect("root");
     }
     let config = rustls::ClientConfig::builder_with_provider(provider)
@@ -84,13 +74,9 @@ fn served_without_certificate(addr: std::net::SocketAddr) -> bool {
     let Ok(tcp) = TcpStream::connect(addr) else {
         return false;
     };
-    tcp.set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("timeout");
-    let conn = rustls::ClientConnection::new(
-        Arc::new(config),
-        ServerName::try_from("localhost").expect("name"),
-    )
-    .expect("conn");
+    tcp.set_read_timeout(Some(Duration::from_secs(10))).expect("timeout");
+    let conn = rustls::ClientConnection::new(Arc::new(config), ServerName::try_from("localhost").expect("name"))
+        .expect("conn");
     let mut tls = rustls::StreamOwned::new(conn, tcp);
     if tls.write_all(&discover()).is_err() {
         return false;

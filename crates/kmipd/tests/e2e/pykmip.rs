@@ -25,13 +25,7 @@ fn pykmip_proxy_client_at_every_version_it_speaks() {
     for version in ["1.0", "1.1", "1.2", "1.4", "2.0"] {
         let output = Command::new(&python)
             .arg(repo_root().join("tests/interop/pykmip_client.py"))
-            .args([
-                "--port",
-                &server.addr.port().to_string(),
-                "--version",
-                version,
-                "--certs",
-            ])
+            .args(["--port", &server.addr.port().to_string(), "--version", version, "--certs"])
             .arg(certs())
             .output()
             .expect("python runs");

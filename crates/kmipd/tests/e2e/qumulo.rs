@@ -3,9 +3,7 @@
 
 use kmip_proto::dict::{Operation, ResultReason, ResultStatus, RevocationReasonCode, State};
 use kmip_proto::payload::{GetAttributesRequest, RevokeRequest};
-use kmip_proto::{
-    AttributeName, ProtocolVersion, RequestPayload, ResponsePayload, RevocationReason,
-};
+use kmip_proto::{AttributeName, ProtocolVersion, RequestPayload, ResponsePayload, RevocationReason};
 use ttlv::{Tag, Value};
 
 use crate::support::{create_key, key_bytes, kmipd, ok, uid_request};
@@ -13,15 +11,9 @@ use crate::support::{create_key, key_bytes, kmipd, ok, uid_request};
 const V: ProtocolVersion = ProtocolVersion::V1_0;
 
 fn state(client: &mut kmip_test_support::Client, uid: &str) -> State {
-    let request = GetAttributesRequest {
-        unique_identifier: Some(uid.into()),
-        names: vec![AttributeName::Standard(Tag::STATE)],
-    };
-    match ok(client.call(
-        V,
-        Operation::GET_ATTRIBUTES,
-        RequestPayload::GetAttributes(request),
-    )) {
+    let request =
+        GetAttributesRequest { unique_identifier: Some(uid.into()), names: vec![AttributeName::Standard(Tag::STATE)] };
+    match ok(client.call(V, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request))) {
         ResponsePayload::GetAttributes(r) => {
             assert_eq!(r.attributes.len(), 1);
             match r.attributes[0].value.value {
@@ -41,37 +33,22 @@ fn qumulo_sequence_at_kmip_1_0() {
 
     let uid = create_key(&mut client, V, "qumulo-master-key");
     assert_eq!(state(&mut client, &uid), State::PRE_ACTIVE);
-    ok(client.call(
-        V,
-        Operation::ACTIVATE,
-        RequestPayload::Activate(uid_request(&uid)),
-    ));
+    ok(client.call(V, Operation::ACTIVATE, RequestPayload::Activate(uid_request(&uid))));
     assert_eq!(state(&mut client, &uid), State::ACTIVE);
 
     let first = key_bytes(&mut client, V, &uid);
     assert_eq!(first.len(), 32);
     for _ in 0..3 {
-        assert_eq!(
-            key_bytes(&mut client, V, &uid),
-            first,
-            "Get returns the same bytes every time"
-        );
+        assert_eq!(key_bytes(&mut client, V, &uid), first, "Get returns the same bytes every time");
     }
 
     let revoke = RevokeRequest {
         unique_identifier: Some(uid.clone()),
-        revocation_reason: RevocationReason {
-            code: RevocationReasonCode::CESSATION_OF_OPERATION,
-            message: None,
-        },
+        revocation_reason: RevocationReason { code: RevocationReasonCode::CESSATION_OF_OPERATION, message: None },
         compromise_occurrence_date: None,
     };
     ok(client.call(V, Operation::REVOKE, RequestPayload::Revoke(revoke)));
-    assert_ne!(
-        state(&mut client, &uid),
-        State::ACTIVE,
-        "a revoked key is not Active"
-    );
+    assert_ne!(state(&mut client, &uid), State::ACTIVE, "a revoked key is not Active");
 
     let get = kmip_proto::payload::GetRequest {
         unique_identifier: Some("no-such-key".into()),

@@ -17,25 +17,16 @@ static ATTRIBUTE_NAMES: &[(Tag, &str)] = &[
     (Tag::CRYPTOGRAPHIC_ALGORITHM, "Cryptographic Algorithm"),
     (Tag::CRYPTOGRAPHIC_LENGTH, "Cryptographic Length"),
     (Tag::CRYPTOGRAPHIC_PARAMETERS, "Cryptographic Parameters"),
-    (
-        Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS,
-        "Cryptographic Domain Parameters",
-    ),
+    (Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS, "Cryptographic Domain Parameters"),
     (Tag::CERTIFICATE_TYPE, "Certificate Type"),
     (Tag::CERTIFICATE_LENGTH, "Certificate Length"),
-    (
-        Tag::X_509_CERTIFICATE_IDENTIFIER,
-        "X.509 Certificate Identifier",
-    ),
+    (Tag::X_509_CERTIFICATE_IDENTIFIER, "X.509 Certificate Identifier"),
     (Tag::X_509_CERTIFICATE_SUBJECT, "X.509 Certificate Subject"),
     (Tag::X_509_CERTIFICATE_ISSUER, "X.509 Certificate Issuer"),
     (Tag::CERTIFICATE_IDENTIFIER, "Certificate Identifier"),
     (Tag::CERTIFICATE_SUBJECT, "Certificate Subject"),
     (Tag::CERTIFICATE_ISSUER, "Certificate Issuer"),
-    (
-        Tag::DIGITAL_SIGNATURE_ALGORITHM,
-        "Digital Signature Algorithm",
-    ),
+    (Tag::DIGITAL_SIGNATURE_ALGORITHM, "Digital Signature Algorithm"),
     (Tag::DIGEST, "Digest"),
     (Tag::OPERATION_POLICY_NAME, "Operation Policy Name"),
     (Tag::CRYPTOGRAPHIC_USAGE_MASK, "Cryptographic Usage Mask"),
@@ -48,20 +39,14 @@ static ATTRIBUTE_NAMES: &[(Tag, &str)] = &[
     (Tag::PROTECT_STOP_DATE, "Protect Stop Date"),
     (Tag::DEACTIVATION_DATE, "Deactivation Date"),
     (Tag::DESTROY_DATE, "Destroy Date"),
-    (
-        Tag::COMPROMISE_OCCURRENCE_DATE,
-        "Compromise Occurrence Date",
-    ),
+    (Tag::COMPROMISE_OCCURRENCE_DATE, "Compromise Occurrence Date"),
     (Tag::COMPROMISE_DATE, "Compromise Date"),
     (Tag::REVOCATION_REASON, "Revocation Reason"),
     (Tag::ARCHIVE_DATE, "Archive Date"),
     (Tag::OBJECT_GROUP, "Object Group"),
     (Tag::FRESH, "Fresh"),
     (Tag::LINK, "Link"),
-    (
-        Tag::APPLICATION_SPECIFIC_INFORMATION,
-        "Application Specific Information",
-    ),
+    (Tag::APPLICATION_SPECIFIC_INFORMATION, "Application Specific Information"),
     (Tag::CONTACT_INFORMATION, "Contact Information"),
     (Tag::LAST_CHANGE_DATE, "Last Change Date"),
     (Tag::CUSTOM_ATTRIBUTE, "Custom Attribute"),
@@ -86,16 +71,10 @@ static ATTRIBUTE_NAMES: &[(Tag, &str)] = &[
     (Tag::CERTIFICATE_SUBJECT_ST, "Certificate Subject ST"),
     (Tag::CERTIFICATE_SUBJECT_L, "Certificate Subject L"),
     (Tag::CERTIFICATE_SUBJECT_UID, "Certificate Subject UID"),
-    (
-        Tag::CERTIFICATE_SUBJECT_SERIAL_NUMBER,
-        "Certificate Subject Serial Number",
-    ),
+    (Tag::CERTIFICATE_SUBJECT_SERIAL_NUMBER, "Certificate Subject Serial Number"),
     (Tag::CERTIFICATE_SUBJECT_TITLE, "Certificate Subject Title"),
     (Tag::CERTIFICATE_SUBJECT_DC, "Certificate Subject DC"),
-    (
-        Tag::CERTIFICATE_SUBJECT_DN_QUALIFIER,
-        "Certificate Subject DN Qualifier",
-    ),
+    (Tag::CERTIFICATE_SUBJECT_DN_QUALIFIER, "Certificate Subject DN Qualifier"),
     (Tag::NIST_KEY_TYPE, "NIST Key Type"),
     (Tag::QUANTUM_SAFE, "Quantum Safe"),
     (Tag::SHORT_UNIQUE_IDENTIFIER, "Short Unique Identifier"),
@@ -113,16 +92,10 @@ static ATTRIBUTE_NAMES: &[(Tag, &str)] = &[
 
 /// The tag of the attribute with this 1.x name.
 pub fn attribute_tag(name: &str) -> Option<Tag> {
-    ATTRIBUTE_NAMES
-        .iter()
-        .find(|(_, n)| *n == name)
-        .map(|(t, _)| *t)
+    ATTRIBUTE_NAMES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
 }
 
 /// The 1.x name of the attribute with this tag.
 pub fn attribute_name(tag: Tag) -> Option<&'static str> {
-    ATTRIBUTE_NAMES
-        .iter()
-        .find(|(t, _)| *t == tag)
-        .map(|(_, n)| *n)
+    ATTRIBUTE_NAMES.iter().find(|(t, _)| *t == tag).map(|(_, n)| *n)
 }

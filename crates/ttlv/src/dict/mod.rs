@@ -83,10 +83,7 @@ pub use enum_table::*;
 
 /// The registry name of a tag.
 pub fn tag_name(tag: Tag) -> Option<&'static str> {
-    TAG_NAMES
-        .binary_search_by_key(&tag.0, |(v, _)| *v)
-        .ok()
-        .map(|i| TAG_NAMES[i].1)
+    TAG_NAMES.binary_search_by_key(&tag.0, |(v, _)| *v).ok().map(|i| TAG_NAMES[i].1)
 }
 
 static TAGS_BY_NAME: LazyLock<HashMap<&'static str, Tag>> =
@@ -113,26 +110,17 @@ impl EnumKind {
 
     /// The kind with this name.
     pub fn from_name(name: &str) -> Option<Self> {
-        ENUM_KINDS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(name, values)| EnumKind { name, values })
+        ENUM_KINDS.iter().find(|(n, _)| *n == name).map(|(name, values)| EnumKind { name, values })
     }
 
     /// The encoding name of a value.
     pub fn value_name(self, value: u32) -> Option<&'static str> {
-        self.values
-            .iter()
-            .find(|(v, _)| *v == value)
-            .map(|(_, n)| *n)
+        self.values.iter().find(|(v, _)| *v == value).map(|(_, n)| *n)
     }
 
     /// The value with this encoding name.
     pub fn value_by_name(self, name: &str) -> Option<u32> {
-        self.values
-            .iter()
-            .find(|(_, n)| *n == name)
-            .map(|(v, _)| *v)
+        self.values.iter().find(|(_, n)| *n == name).map(|(v, _)| *v)
     }
 
     /// Whether the kind is a bit mask carried in an Integer (Cryptographic Usage Mask and
@@ -147,11 +135,7 @@ impl EnumKind {
     }
 }
 
-const MASK_KINDS: [&str; 3] = [
-    "CryptographicUsageMask",
-    "StorageStatusMask",
-    "ProtectionStorageMask",
-];
+const MASK_KINDS: [&str; 3] = ["CryptographicUsageMask", "StorageStatusMask", "ProtectionStorageMask"];
 
 /// Tags whose values come from a kind of another name.
 const KIND_ALIASES: [(Tag, &str); 3] = [
@@ -184,24 +168,14 @@ mod tests {
 
     #[test]
     fn names_resolve_both_ways() {
-        assert_eq!(
-            Tag::from_name("UniqueIdentifier"),
-            Some(Tag::UNIQUE_IDENTIFIER)
-        );
+        assert_eq!(Tag::from_name("UniqueIdentifier"), Some(Tag::UNIQUE_IDENTIFIER));
         assert_eq!(Tag::UNIQUE_IDENTIFIER.0, 0x42_0094);
         assert_eq!(Tag::ROTATE_INTERVAL.0, 0x42_016A);
         assert_eq!(Tag(0x54_0001).name(), None);
         let alg = enum_kind(Tag::CRYPTOGRAPHIC_ALGORITHM).expect("kind");
         assert_eq!(alg.value_by_name("AES"), Some(3));
-        assert!(
-            enum_kind(Tag::CRYPTOGRAPHIC_USAGE_MASK)
-                .expect("mask")
-                .is_mask()
-        );
+        assert!(enum_kind(Tag::CRYPTOGRAPHIC_USAGE_MASK).expect("mask").is_mask());
         assert_eq!(Operation::REKEY.name(), Some("ReKey"));
-        assert_eq!(
-            format!("{:?}", Operation(0x8000_0001)),
-            "Operation(0x80000001)"
-        );
+        assert_eq!(format!("{:?}", Operation(0x8000_0001)), "Operation(0x80000001)");
     }
 }
