@@ -8,40 +8,13 @@ use kmip_proto::dict::{CryptographicAlgorithm, KeyFormatType, ObjectType, Operat
 use kmip_proto::object::KeyObject;
 use kmip_proto::payload::{CreateRequest, GetRequest, GetResponse};
 use kmip_proto::{
-    Attribute, Attributes, DateTime, KeyBlock, KeyMaterial, KeyValue, ManagedObject, ProtocolVersion, RequestBatchItem,
-    RequestHeader, RequestMessage, RequestPayload, ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload,
-    SecretBytes, decode_request,
+    Attribute, Attributes, DateTime, KeyBlock, KeyMaterial, KeyValue, ManagedObject, ProtocolVersion, RequestMessage,
+    RequestPayload, ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload, SecretBytes, decode_request,
 };
 use ttlv::{Item, Limits, Tag, Value};
 
-fn header(version: ProtocolVersion) -> RequestHeader {
-    RequestHeader {
-        protocol_version: version,
-        maximum_response_size: None,
-        client_correlation_value: None,
-        server_correlation_value: None,
-        asynchronous_indicator: None,
-        attestation_capable_indicator: None,
-        attestation_types: Vec::new(),
-        authentication: None,
-        batch_error_continuation_option: None,
-        batch_order_option: None,
-        time_stamp: None,
-        batch_count: 1,
-    }
-}
-
 fn request(version: ProtocolVersion, operation: Operation, payload: RequestPayload) -> RequestMessage {
-    RequestMessage {
-        header: header(version),
-        items: vec![RequestBatchItem {
-            operation,
-            ephemeral: None,
-            unique_batch_item_id: None,
-            payload,
-            message_extensions: Vec::new(),
-        }],
-    }
+    kmip_test_support::message(version, vec![(operation, payload)])
 }
 
 fn get_request() -> RequestMessage {

@@ -1,7 +1,7 @@
 //! Locate: find objects by attributes, through an index, never by reading every object.
 
 use kmip_keystore::{IndexKey, StoredObject};
-use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State, StorageStatusMask};
+use kmip_proto::dict::{CryptographicAlgorithm, ObjectGroupMember, ObjectType, State, StorageStatusMask};
 use kmip_proto::payload::{LocateRequest, LocateResponse};
 use kmip_proto::{Attribute, AttributeName, Link, Name, ProtocolVersion};
 use ttlv::{Tag, Value};
@@ -18,7 +18,7 @@ pub(crate) const MAX_LOCATE_RESULTS: usize = 10_000;
 const SCAN_CHUNK: usize = 512;
 
 pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResponse, OpError> {
-    let filters = Filters::new(&request.attributes)?;
+    let filters = Filters { attributes: &request.attributes };
     let index = filters.best_index(ctx);
     let mask = request.storage_status_mask.map_or(StorageStatusMask::ONLINE_STORAGE.0, |m| m.0);
     let mut matches: Vec<StoredObject> = Vec::new();
@@ -45,6 +45,16 @@ pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResp
     }
     // Newest first: a client that takes the first match gets the latest key of a name.
     matches.sort_by(|a, b| initial_date(b).cmp(&initial_date(a)).then_with(|| a.uid.cmp(&b.uid)));
+    // > KMIP 1.4 §4.9: with Group Member Fresh, only fresh members of the group (never yet
+    // > retrieved) match; with Group Member Default, the group's default member, which here is
+    // > its newest.
+    match request.object_group_member {
+        Some(ObjectGroupMember::GROUP_MEMBER_FRESH) => {
+            matches.retain(|o| o.first(Tag::FRESH).is_some_and(|a| a.value.value == Value::Boolean(true)));
+        }
+        Some(ObjectGroupMember::GROUP_MEMBER_DEFAULT) => matches.truncate(1),
+        _ => {}
+    }
     let located = matches.len();
     let paged = request.maximum_items.is_some() || request.offset_items.is_some();
     let offset = request.offset_items.map_or(0, |o| o.max(0) as usize);
@@ -81,11 +91,7 @@ struct Filters<'a> {
     attributes: &'a [Attribute],
 }
 
-impl<'a> Filters<'a> {
-    fn new(attributes: &'a [Attribute]) -> Result<Self, OpError> {
-        Ok(Filters { attributes })
-    }
-
+impl Filters<'_> {
     fn first(&self, tag: Tag) -> Option<&Value> {
         self.attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| &a.value.value)
     }

@@ -7,6 +7,9 @@
 //! This table is the one bridge between the two: the text encodings use it to type a 1.x
 //! Attribute Value, and the message model to convert between the shapes.
 
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
 use crate::Tag;
 
 /// `(tag, 1.x attribute name)` for every attribute that KMIP 1.0 to 2.1 defines.
@@ -90,9 +93,13 @@ static ATTRIBUTE_NAMES: &[(Tag, &str)] = &[
     (Tag::ROTATE_LATEST, "Rotate Latest"),
 ];
 
-/// The tag of the attribute with this 1.x name.
+static BY_NAME: LazyLock<HashMap<&'static str, Tag>> =
+    LazyLock::new(|| ATTRIBUTE_NAMES.iter().map(|(t, n)| (*n, *t)).collect());
+
+/// The tag of the attribute with this 1.x name. Every 1.x attribute in every request comes
+/// through here, so it is a hash lookup, not a scan.
 pub fn attribute_tag(name: &str) -> Option<Tag> {
-    ATTRIBUTE_NAMES.iter().find(|(_, n)| *n == name).map(|(t, _)| *t)
+    BY_NAME.get(name).copied()
 }
 
 /// The 1.x name of the attribute with this tag.
