@@ -82,6 +82,15 @@ pub(crate) fn visible_attributes(object: &StoredObject, now: i64) -> Vec<Attribu
     out
 }
 
+/// The attributes a client of `version` may be sent: none that its version does not define
+/// (a KMIP 1.0 client must not see the 1.1 Fresh attribute). Vendor attributes always go.
+pub(crate) fn for_version(attributes: Vec<Attribute>, version: kmip_proto::ProtocolVersion) -> Vec<Attribute> {
+    attributes
+        .into_iter()
+        .filter(|a| a.tag().is_none_or(|tag| kmip_proto::attribute::introduced_in(tag) <= version))
+        .collect()
+}
+
 /// The attributes named, in the order named; names the object does not have are skipped
 /// (vCenter asks for attributes a server may not know: F5).
 pub(crate) fn select_attributes(all: Vec<Attribute>, names: &[AttributeName]) -> Vec<Attribute> {

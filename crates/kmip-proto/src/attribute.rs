@@ -312,3 +312,76 @@ pub fn typed_value<T: Decode>(item: &Item) -> Result<T, DecodeError> {
     let field = reader.next_field()?.ok_or(DecodeError::new(DecodeErrorKind::BadValue("empty attribute value"), 0))?;
     T::decode(field)
 }
+
+/// The first protocol version that defines an attribute. A server must not send an attribute
+/// to a client of an earlier version (Cosmian KMS issue 687: a KMIP 1.0 client failed on the
+/// 1.1 `Fresh` attribute).
+///
+/// > KMIP 1.1 §3 added Certificate Length, the X.509 certificate names, Digital Signature
+/// > Algorithm and Fresh; 1.2 Alternative Name, Key Value Present/Location and Original
+/// > Creation Date; 1.3 Random Number Generator; 1.4 PKCS#12 Friendly Name, Description,
+/// > Comment, Sensitive, Always Sensitive, Extractable and Never Extractable. Everything not
+/// > in KMIP 1.4 arrived with 2.0, and the Rotate attributes with 2.1.
+pub fn introduced_in(tag: Tag) -> crate::ProtocolVersion {
+    use crate::ProtocolVersion as V;
+    match tag {
+        Tag::CERTIFICATE_LENGTH
+        | Tag::X_509_CERTIFICATE_IDENTIFIER
+        | Tag::X_509_CERTIFICATE_SUBJECT
+        | Tag::X_509_CERTIFICATE_ISSUER
+        | Tag::DIGITAL_SIGNATURE_ALGORITHM
+        | Tag::FRESH => V::V1_1,
+        Tag::ALTERNATIVE_NAME | Tag::KEY_VALUE_PRESENT | Tag::KEY_VALUE_LOCATION | Tag::ORIGINAL_CREATION_DATE => {
+            V::V1_2
+        }
+        Tag::RANDOM_NUMBER_GENERATOR => V::V1_3,
+        Tag::PKCS12_FRIENDLY_NAME
+        | Tag::DESCRIPTION
+        | Tag::COMMENT
+        | Tag::SENSITIVE
+        | Tag::ALWAYS_SENSITIVE
+        | Tag::EXTRACTABLE
+        | Tag::NEVER_EXTRACTABLE => V::V1_4,
+        Tag::ROTATE_INTERVAL
+        | Tag::ROTATE_AUTOMATIC
+        | Tag::ROTATE_OFFSET
+        | Tag::ROTATE_DATE
+        | Tag::ROTATE_GENERATION
+        | Tag::ROTATE_NAME
+        | Tag::ROTATE_LATEST => V::V2_1,
+        Tag::UNIQUE_IDENTIFIER
+        | Tag::NAME
+        | Tag::OBJECT_TYPE
+        | Tag::CRYPTOGRAPHIC_ALGORITHM
+        | Tag::CRYPTOGRAPHIC_LENGTH
+        | Tag::CRYPTOGRAPHIC_PARAMETERS
+        | Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS
+        | Tag::CERTIFICATE_TYPE
+        | Tag::CERTIFICATE_IDENTIFIER
+        | Tag::CERTIFICATE_SUBJECT
+        | Tag::CERTIFICATE_ISSUER
+        | Tag::DIGEST
+        | Tag::OPERATION_POLICY_NAME
+        | Tag::CRYPTOGRAPHIC_USAGE_MASK
+        | Tag::LEASE_TIME
+        | Tag::USAGE_LIMITS
+        | Tag::STATE
+        | Tag::INITIAL_DATE
+        | Tag::ACTIVATION_DATE
+        | Tag::PROCESS_START_DATE
+        | Tag::PROTECT_STOP_DATE
+        | Tag::DEACTIVATION_DATE
+        | Tag::DESTROY_DATE
+        | Tag::COMPROMISE_OCCURRENCE_DATE
+        | Tag::COMPROMISE_DATE
+        | Tag::REVOCATION_REASON
+        | Tag::ARCHIVE_DATE
+        | Tag::OBJECT_GROUP
+        | Tag::LINK
+        | Tag::APPLICATION_SPECIFIC_INFORMATION
+        | Tag::CONTACT_INFORMATION
+        | Tag::LAST_CHANGE_DATE
+        | Tag::CUSTOM_ATTRIBUTE => V::V1_0,
+        _ => V::V2_0,
+    }
+}

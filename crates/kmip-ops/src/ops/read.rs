@@ -10,7 +10,7 @@ use kmip_proto::{AttributeName, KeyMaterial, KeyValue, ManagedObject, SecretItem
 use ttlv::{Item, Tag, Value};
 
 use crate::OpError;
-use crate::objects::{effective_state, select_attributes, set_attribute, visible_attributes};
+use crate::objects::{effective_state, for_version, select_attributes, set_attribute, visible_attributes};
 use crate::service::Ctx;
 
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
@@ -101,7 +101,8 @@ fn not_supported(format: KeyFormatType) -> OpError {
 pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Result<GetAttributesResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
-    let attributes = select_attributes(visible_attributes(&stored, ctx.now), &request.names);
+    let visible = for_version(visible_attributes(&stored, ctx.now), ctx.version);
+    let attributes = select_attributes(visible, &request.names);
     Ok(GetAttributesResponse { unique_identifier: uid, attributes })
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn get_attribute_list(
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
     let mut names: Vec<AttributeName> = Vec::new();
-    for attribute in visible_attributes(&stored, ctx.now) {
+    for attribute in for_version(visible_attributes(&stored, ctx.now), ctx.version) {
         if !names.contains(&attribute.name) {
             names.push(attribute.name);
         }

@@ -70,3 +70,24 @@ fn qumulo_sequence_at_kmip_1_0() {
     assert_eq!(unknown.result_status, ResultStatus::OPERATION_FAILED);
     assert_eq!(unknown.result_reason, Some(ResultReason::ITEM_NOT_FOUND));
 }
+
+/// Cosmian KMS issue 687: a KMIP 1.0 client failed because the server sent the 1.1 Fresh
+/// attribute. At 1.0, Get Attributes with no names returns only attributes 1.0 defines.
+#[test]
+fn a_1_0_client_sees_only_1_0_attributes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = kmipd(&dir);
+    let mut client = server.client("client");
+    let uid = create_key(&mut client, V, "version-scoped");
+    let request = GetAttributesRequest { unique_identifier: Some(uid), names: Vec::new() };
+    let ResponsePayload::GetAttributes(all) =
+        ok(client.call(V, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request)))
+    else {
+        panic!("a Get Attributes response")
+    };
+    assert!(!all.attributes.is_empty());
+    for attribute in &all.attributes {
+        let tag = attribute.tag().expect("a standard attribute");
+        assert_eq!(kmip_proto::attribute::introduced_in(tag), V, "{tag:?} is not a KMIP 1.0 attribute");
+    }
+}
