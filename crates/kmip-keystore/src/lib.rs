@@ -11,11 +11,13 @@
 
 #![warn(missing_docs)]
 
+mod cmk;
 mod group_commit;
 mod index;
 mod sled_store;
 mod stored;
 
+pub use cmk::{CmkRecord, CmkState, CmkVersion, RotationPolicy, VersionOrigin};
 pub use index::IndexKey;
 pub use sled_store::SledStore;
 pub use stored::{SCHEMA_VERSION, StoredObject};
@@ -47,6 +49,8 @@ pub enum Change {
     Insert(StoredObject),
     /// Replace the object, which must exist; its index entries follow.
     Update(StoredObject),
+    /// Create or replace a CMK record; its due-time and project index entries follow.
+    PutCmk(CmkRecord),
 }
 
 /// A key store: objects by Unique Identifier, indexes for Locate, atomic durable commits.
@@ -64,4 +68,14 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
 
     /// How many objects the store holds.
     fn count(&self) -> Result<u64, StoreError>;
+
+    /// The CMK with this key id.
+    fn cmk(&self, key_id: &str) -> Result<Option<CmkRecord>, StoreError>;
+
+    /// Key ids of CMKs whose next rotation is due at or before `now`, soonest first: read from
+    /// an index on the due time, never by reading every CMK.
+    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Key ids of one project's CMKs, in key id order, after `after` if given, at most `limit`.
+    fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
 }

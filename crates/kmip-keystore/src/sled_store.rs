@@ -10,9 +10,15 @@ use std::path::Path;
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use crate::group_commit::GroupCommit;
-use crate::{Change, IndexKey, KeyStore, StoreError, StoredObject};
+use crate::{Change, CmkRecord, IndexKey, KeyStore, StoreError, StoredObject};
 
 const OBJECT_PREFIX: u8 = b'o';
+/// `c<key_id>` → a CMK record (JSON).
+const CMK_PREFIX: u8 = b'c';
+/// `d<due time, 8 bytes big-endian, sign bit flipped><key_id>` → nothing: CMKs by due time.
+const DUE_PREFIX: u8 = b'd';
+/// `p<project length, 4 bytes><project><key_id>` → nothing: CMKs by project.
+const PROJECT_PREFIX: u8 = b'p';
 
 /// A [`KeyStore`] in a sled database directory.
 #[derive(Debug)]
@@ -31,6 +37,31 @@ fn object_key(uid: &str) -> Vec<u8> {
     key.push(OBJECT_PREFIX);
     key.extend_from_slice(uid.as_bytes());
     key
+}
+
+fn cmk_key(key_id: &str) -> Vec<u8> {
+    [&[CMK_PREFIX][..], key_id.as_bytes()].concat()
+}
+
+/// Due times sort as bytes in time order: big-endian with the sign bit flipped.
+fn due_key(at: i64, key_id: &str) -> Vec<u8> {
+    [&[DUE_PREFIX][..], &((at as u64) ^ (1 << 63)).to_be_bytes(), key_id.as_bytes()].concat()
+}
+
+fn project_prefix(project: &str) -> Vec<u8> {
+    [&[PROJECT_PREFIX][..], &(project.len() as u32).to_be_bytes(), project.as_bytes()].concat()
+}
+
+fn cmk_index_keys(record: &CmkRecord) -> Vec<Vec<u8>> {
+    let mut keys = vec![[project_prefix(&record.project), record.key_id.as_bytes().to_vec()].concat()];
+    if let Some(at) = record.due_at() {
+        keys.push(due_key(at, &record.key_id));
+    }
+    keys
+}
+
+fn decode_cmk(key_id: &str, bytes: &[u8]) -> Result<CmkRecord, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { uid: key_id.to_owned(), reason: e.to_string() })
 }
 
 fn decode(uid: &str, bytes: &[u8]) -> Result<StoredObject, StoreError> {
@@ -52,6 +83,7 @@ impl SledStore {
         let (object, must_exist) = match change {
             Change::Insert(o) => (o, false),
             Change::Update(o) => (o, true),
+            Change::PutCmk(record) => return Self::put_cmk(tx, record),
         };
         let key = object_key(&object.uid);
         match (tx.get(&key)?, must_exist) {
@@ -72,6 +104,38 @@ impl SledStore {
             tx.insert(index.entry(&object.uid), &[][..])?;
         }
         Ok(())
+    }
+}
+
+impl SledStore {
+    fn put_cmk(tx: &TransactionalTree, record: &CmkRecord) -> Result<(), ConflictableTransactionError<StoreError>> {
+        let key = cmk_key(&record.key_id);
+        if let Some(old) = tx.get(&key)? {
+            let old = decode_cmk(&record.key_id, &old).map_err(ConflictableTransactionError::Abort)?;
+            for index in cmk_index_keys(&old) {
+                tx.remove(index)?;
+            }
+        }
+        let bytes = serde_json::to_vec(record)
+            .map_err(|e| ConflictableTransactionError::Abort(StoreError::Backend(e.to_string())))?;
+        tx.insert(key, bytes)?;
+        for index in cmk_index_keys(record) {
+            tx.insert(index, &[][..])?;
+        }
+        Ok(())
+    }
+
+    /// The suffixes (after `prefix`) of keys from `start`, at most `limit`, while they keep the prefix.
+    fn suffixes(&self, prefix: &[u8], start: Vec<u8>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let mut out = Vec::new();
+        for entry in self.tree.range(start..) {
+            let (k, _) = entry.map_err(backend)?;
+            if !k.starts_with(prefix) || out.len() >= limit {
+                break;
+            }
+            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+        }
+        Ok(out)
     }
 }
 
@@ -102,24 +166,40 @@ impl KeyStore for SledStore {
 
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
         let prefix = key.prefix();
+        // The first entry strictly after `after`: its key with a zero byte appended.
         let start = match after {
-            // The first entry strictly after `after`: its key with a zero byte appended.
-            Some(uid) => {
-                let mut k = key.entry(uid);
-                k.push(0);
-                k
-            }
+            Some(uid) => [key.entry(uid), vec![0]].concat(),
             None => prefix.clone(),
         };
+        self.suffixes(&prefix, start, limit)
+    }
+
+    fn cmk(&self, key_id: &str) -> Result<Option<CmkRecord>, StoreError> {
+        match self.tree.get(cmk_key(key_id)).map_err(backend)? {
+            Some(bytes) => decode_cmk(key_id, &bytes).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
         let mut out = Vec::new();
-        for entry in self.tree.range(start..) {
+        for entry in self.tree.range(vec![DUE_PREFIX]..due_key(now.saturating_add(1), "")) {
             let (k, _) = entry.map_err(backend)?;
-            if !k.starts_with(&prefix) || out.len() >= limit {
+            if out.len() >= limit {
                 break;
             }
-            out.push(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());
+            out.push(String::from_utf8_lossy(&k[9..]).into_owned());
         }
         Ok(out)
+    }
+
+    fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let prefix = project_prefix(project);
+        let start = match after {
+            Some(key_id) => [prefix.clone(), key_id.as_bytes().to_vec(), vec![0]].concat(),
+            None => prefix.clone(),
+        };
+        self.suffixes(&prefix, start, limit)
     }
 
     fn count(&self) -> Result<u64, StoreError> {

@@ -17,6 +17,7 @@ mod error;
 mod keys;
 mod objects;
 mod ops;
+pub mod rotation;
 mod service;
 
 pub use client::AuthenticatedClient;

@@ -45,6 +45,8 @@ pub struct Service {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) rng: SystemRandom,
     pub(crate) config: ServiceConfig,
+    /// Serialises changes to CMKs within this node (see `rotation`).
+    pub(crate) cmk_lock: std::sync::Mutex<()>,
 }
 
 /// What one request did, for the audit trail and the connection's log: never key material.
@@ -110,7 +112,7 @@ impl Ctx<'_> {
 impl Service {
     /// A service over `store`, with `clock` for every date it sets or honours.
     pub fn new(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
-        Service { store, clock, rng: SystemRandom::new(), config }
+        Service { store, clock, rng: SystemRandom::new(), config, cmk_lock: std::sync::Mutex::new(()) }
     }
 
     /// Serves one request message: always returns a response message, in the request's

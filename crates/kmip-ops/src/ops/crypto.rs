@@ -162,7 +162,11 @@ fn charge_usage(ctx: &Ctx<'_>, uid: &str, bytes: usize) -> Result<(), OpError> {
 
 pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptResponse, OpError> {
     no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
-    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::ENCRYPT)?;
+    // > F3: a rotating key encrypts with its newest version, whichever version was named; the
+    // > response's Unique Identifier says which one.
+    let named = ctx.uid(request.unique_identifier)?;
+    let uid = cmk_versions(ctx, &named)?.and_then(|v| v.last().cloned()).unwrap_or(named);
+    let key = usable_key(ctx, Some(uid), CryptographicUsageMask::ENCRYPT)?;
     if key.algorithm != CryptographicAlgorithm::AES {
         return Err(OpError::Crypto(format!("Encrypt here takes AES keys, not {}", key.algorithm)));
     }
@@ -204,7 +208,8 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
 
 pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptResponse, OpError> {
     no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
-    let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::DECRYPT)?;
+    let named = ctx.uid(request.unique_identifier)?;
+    let key = usable_key(ctx, Some(named.clone()), CryptographicUsageMask::DECRYPT)?;
     if key.algorithm != CryptographicAlgorithm::AES {
         return Err(OpError::Crypto(format!("Decrypt here takes AES keys, not {}", key.algorithm)));
     }
@@ -224,17 +229,46 @@ pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptR
                 return Err(OpError::Crypto("AES-GCM tags here are 16 bytes".into()));
             }
             let aad = request.authenticated_encryption_additional_data.unwrap_or_default();
-            let mut buffer = data;
-            buffer.extend_from_slice(&tag);
-            gcm_key(&key)?
-                .open_in_place(gcm_nonce(iv.as_deref())?, Aad::from(aad), &mut buffer)
-                .map_err(|_| OpError::Crypto("authentication failed".into()))?
-                .to_vec()
+            let mut sealed = data;
+            sealed.extend_from_slice(&tag);
+            // The named version first; for a rotating key, then every other version, newest
+            // first: the tag tells which one encrypted (F3: decryption finds the version).
+            let mut candidates = vec![key];
+            if let Some(versions) = cmk_versions(ctx, &named)? {
+                for uid in versions.iter().rev().filter(|u| **u != named) {
+                    if let Ok(version) = usable_key(ctx, Some(uid.clone()), CryptographicUsageMask::DECRYPT) {
+                        candidates.push(version);
+                    }
+                }
+            }
+            let mut opened = None;
+            for candidate in &candidates {
+                let mut buffer = sealed.clone();
+                if let Ok(plain) =
+                    gcm_key(candidate)?.open_in_place(gcm_nonce(iv.as_deref())?, Aad::from(aad.clone()), &mut buffer)
+                {
+                    opened = Some((candidate.uid.clone(), plain.to_vec()));
+                    break;
+                }
+            }
+            let (uid, plain) = opened.ok_or_else(|| OpError::Crypto("authentication failed".into()))?;
+            return Ok(DecryptResponse {
+                unique_identifier: uid,
+                data: Some(SecretBytes::new(plain)),
+                correlation_value: None,
+            });
         }
         BlockCipherMode::CBC | BlockCipherMode::ECB => block_decrypt(&key, mode, padding, iv.as_deref(), &data)?,
         other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
     Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plaintext)), correlation_value: None })
+}
+
+/// The versions of the rotating key `uid` belongs to, oldest first; `None` for other keys.
+fn cmk_versions(ctx: &Ctx<'_>, uid: &str) -> Result<Option<Vec<String>>, OpError> {
+    let Some(object) = ctx.svc.store.get(uid)? else { return Ok(None) };
+    let Some(key_id) = crate::rotation::cmk_of(&object) else { return Ok(None) };
+    Ok(ctx.svc.store.cmk(&key_id)?.map(|r| r.versions.into_iter().map(|v| v.uid).collect()))
 }
 
 fn gcm_nonce(iv: Option<&[u8]>) -> Result<Nonce, OpError> {

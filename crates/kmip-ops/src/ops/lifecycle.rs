@@ -4,7 +4,7 @@
 //! > Deactivated (Revoke, or the Deactivation Date); Compromised from any of them (Revoke with
 //! > a compromise reason); Destroyed and Destroyed Compromised (Destroy).
 
-use kmip_keystore::Change;
+use kmip_keystore::{Change, StoredObject};
 use kmip_proto::Attribute;
 use kmip_proto::dict::{LinkType, ObjectType, RevocationReasonCode, State};
 use kmip_proto::payload::{
@@ -94,23 +94,49 @@ pub(crate) fn destroy(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse,
 /// > Link back.
 pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
-    let mut old = ctx.load_owned(&uid)?;
-    settle_state(&mut old, ctx.now);
+    let old = ctx.load_owned(&uid)?;
+    let overrides = client_attributes(request.attributes)?;
+    // A version of a rotating key: ReKey is an on-demand rotation of the whole key.
+    if let Some(key_id) = crate::rotation::cmk_of(&old) {
+        let record = ctx.svc.rotate_cmk(&key_id, kmip_keystore::VersionOrigin::OnDemand).map_err(OpError::from)?;
+        let current = record.current_uid().unwrap_or_default().to_owned();
+        return Ok(ReKeyResponse { unique_identifier: current, template_attribute: None });
+    }
+    let (new, old) = replacement(ctx.svc, ctx.now, old, request.offset.map(|o| o.0), overrides)?;
+    let new_uid = new.uid.clone();
+    ctx.svc.store.commit(vec![Change::Insert(new), Change::Update(old)])?;
+    Ok(ReKeyResponse { unique_identifier: new_uid, template_attribute: None })
+}
+
+/// What ReKey makes, without committing it: the replacement key, and the old key with its
+/// names moved and its Replacement link set. The rotation engine commits the pair together
+/// with its own record.
+///
+/// > KMIP 1.4 §4.4: the replacement gets the old key's attributes and a fresh value; the old
+/// > key keeps its bytes (F1: a client holding its UID keeps its key), gains a Replacement
+/// > Object Link and gives its Names to the new key, which gets a Replaced Object Link back.
+pub(crate) fn replacement(
+    svc: &crate::Service,
+    now: i64,
+    mut old: StoredObject,
+    offset: Option<u32>,
+    overrides: Vec<Attribute>,
+) -> Result<(StoredObject, StoredObject), OpError> {
+    settle_state(&mut old, now);
     if old.object_type != ObjectType::SYMMETRIC_KEY {
         return Err(OpError::IllegalObjectType("ReKey replaces Symmetric Keys; use ReKey Key Pair for key pairs"));
     }
     if matches!(old.state, State::DESTROYED | State::DESTROYED_COMPROMISED | State::COMPROMISED) {
         return Err(OpError::WrongState("a compromised or destroyed key cannot be re-keyed"));
     }
-    let overrides = client_attributes(request.attributes)?;
     let algorithm =
         old.algorithm().ok_or_else(|| OpError::InvalidField("the key has no Cryptographic Algorithm".into()))?;
     let length = check_length(algorithm, old.length())?;
-    let bytes = random_bytes(&ctx.svc.rng, length as usize / 8)?;
+    let bytes = random_bytes(&svc.rng, length as usize / 8)?;
     let value = symmetric_key(algorithm, length, bytes);
 
     // Carried over: everything the client set, except what is the old key's own history.
-    const NOT_CARRIED: [Tag; 13] = [
+    const NOT_CARRIED: [Tag; 14] = [
         Tag::INITIAL_DATE,
         Tag::LAST_CHANGE_DATE,
         Tag::DIGEST,
@@ -124,6 +150,7 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
         Tag::DESTROY_DATE,
         Tag::LINK,
         Tag::ORIGINAL_CREATION_DATE,
+        Tag::FRESH,
     ];
     let mut attributes: Vec<Attribute> = old
         .attributes
@@ -133,26 +160,25 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
         .cloned()
         .collect();
     attributes.extend(overrides);
-    let new_uid = new_uid(&ctx.svc.rng)?;
-    attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(ctx.now)));
-    attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(ctx.now)));
+    let new_uid = new_uid(&svc.rng)?;
+    attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(now)));
+    attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(now)));
+    attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
     if let Some(bytes) = material(&value) {
         attributes.push(digest_attribute(bytes.secret_bytes()));
     }
-    attributes.push(link(LinkType::REPLACED_OBJECT_LINK, &uid));
+    attributes.push(link(LinkType::REPLACED_OBJECT_LINK, &old.uid));
     // > "Activation Date: Set to the Initial Date plus the Offset, if an Offset was given."
     // Without one, a replacement for an Active key is Active at once, so that the key's
     // users never find it without a usable version.
-    match request.offset {
-        Some(offset) => {
-            attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(ctx.now + i64::from(offset.0))))
-        }
+    match offset {
+        Some(offset) => attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(now + i64::from(offset)))),
         None if old.state == State::ACTIVE => {
-            attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(ctx.now)))
+            attributes.push(Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(now)))
         }
         None => {}
     }
-    let mut new = kmip_keystore::StoredObject {
+    let mut new = StoredObject {
         uid: new_uid.clone(),
         owner: old.owner.clone(),
         object_type: ObjectType::SYMMETRIC_KEY,
@@ -160,7 +186,7 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
         attributes,
         object: Some(value),
     };
-    settle_state(&mut new, ctx.now);
+    settle_state(&mut new, now);
 
     // The names move to the replacement.
     old.attributes.retain(|a| a.tag() != Some(Tag::NAME));
@@ -170,9 +196,8 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
                 .is_ok_and(|l| l.link_type != LinkType::REPLACEMENT_OBJECT_LINK)
     });
     old.attributes.push(link(LinkType::REPLACEMENT_OBJECT_LINK, &new_uid));
-    touch(&mut old, ctx.now);
-    ctx.svc.store.commit(vec![Change::Insert(new), Change::Update(old)])?;
-    Ok(ReKeyResponse { unique_identifier: new_uid, template_attribute: None })
+    touch(&mut old, now);
+    Ok((new, old))
 }
 
 pub(crate) fn check(ctx: &Ctx<'_>, request: CheckRequest) -> Result<CheckResponse, OpError> {

@@ -1,0 +1,202 @@
+//! The rotation engine under a fake clock: once per interval, once after long downtime,
+//! old versions keep their bytes, and data encrypted before a rotation decrypts after it.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use kmip_keystore::{KeyStore, SledStore, VersionOrigin};
+use kmip_ops::rotation::{DAY, NewCmk};
+use kmip_ops::{AuthenticatedClient, Clock, Service, ServiceConfig};
+use kmip_proto::dict::{BlockCipherMode, Operation, ResultStatus};
+use kmip_proto::payload::{DecryptRequest, EncryptRequest, GetRequest};
+use kmip_proto::{
+    CryptographicParameters, KeyMaterial, KeyValue, ProtocolVersion, RequestPayload, ResponseMessage, ResponsePayload,
+    SecretBytes,
+};
+use kmip_test_support::message;
+use ttlv::Limits;
+
+const OWNER: &str = "CN=kmip-client-1,O=kmipd dev PKI";
+const START: i64 = 1_767_225_600; // 2026-01-01
+
+#[derive(Debug)]
+struct FakeClock(AtomicI64);
+
+impl Clock for FakeClock {
+    fn now(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl FakeClock {
+    fn advance_days(&self, days: i64) {
+        self.0.fetch_add(days * DAY, Ordering::SeqCst);
+    }
+}
+
+fn service(dir: &std::path::Path, clock: &Arc<FakeClock>) -> Service {
+    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir).expect("store"));
+    Service::new(store, clock.clone(), ServiceConfig::default())
+}
+
+fn call(svc: &Service, operation: Operation, payload: RequestPayload) -> ResponsePayload {
+    let client = AuthenticatedClient::for_tests(OWNER);
+    let request = message(ProtocolVersion::V2_1, vec![(operation, payload)]);
+    let (bytes, _) = svc.handle(&client, &request.to_ttlv());
+    let mut response = ResponseMessage::from_ttlv(&bytes, &Limits::default()).expect("decodes");
+    let item = response.items.remove(0);
+    assert_eq!(item.result_status, ResultStatus::SUCCESS, "{:?}", item.result_message);
+    item.payload.expect("payload")
+}
+
+fn key_bytes(svc: &Service, uid: &str) -> Vec<u8> {
+    let get = GetRequest {
+        unique_identifier: Some(uid.into()),
+        key_format_type: None,
+        key_wrap_type: None,
+        key_compression_type: None,
+        key_wrapping_specification: None,
+    };
+    let ResponsePayload::Get(got) = call(svc, Operation::GET, RequestPayload::Get(get)) else { panic!("Get") };
+    match got.object.key_block().and_then(|b| b.key_value.clone()) {
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(b), .. }) => b.secret_bytes().to_vec(),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn new_cmk(svc: &Service) -> String {
+    let spec =
+        NewCmk { project: "dev-project".into(), owner: OWNER.into(), alias: "cmk".into(), description: String::new() };
+    let key_id = svc.create_cmk(spec).expect("created").key_id;
+    svc.update_cmk(&key_id, |r, now| {
+        r.policy.enabled = true;
+        r.policy.interval_days = 30;
+        r.policy.next_rotation = Some(now + 30 * DAY);
+        Ok(())
+    })
+    .expect("policy");
+    key_id
+}
+
+#[test]
+fn rotates_exactly_once_per_interval() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let key_id = new_cmk(&svc);
+
+    clock.advance_days(29);
+    assert_eq!(svc.rotation_sweep(100).expect("sweep"), 0, "not due yet");
+    for interval in 1..=4u64 {
+        clock.advance_days(if interval == 1 { 1 } else { 30 });
+        assert_eq!(svc.rotation_sweep(100).expect("sweep"), 1, "interval {interval}");
+        assert_eq!(svc.rotation_sweep(100).expect("sweep"), 0, "a second sweep at the same time rotates nothing");
+        let record = svc.cmk(&key_id).expect("cmk");
+        assert_eq!(record.policy.rotations, interval);
+        assert_eq!(record.versions.len() as u64, interval + 1);
+        assert!(record.versions.iter().skip(1).all(|v| v.origin == VersionOrigin::Automatic));
+    }
+}
+
+#[test]
+fn after_three_intervals_of_downtime_it_rotates_once_and_keeps_every_version() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let (key_id, first_uid, first_bytes) = {
+        let svc = service(dir.path(), &clock);
+        let key_id = new_cmk(&svc);
+        let uid = svc.cmk(&key_id).expect("cmk").versions[0].uid.clone();
+        let bytes = key_bytes(&svc, &uid);
+        (key_id, uid, bytes)
+    }; // the server goes down
+    clock.advance_days(3 * 30 + 5);
+    let svc = service(dir.path(), &clock); // and comes back on the same data dir
+    assert_eq!(svc.rotation_sweep(100).expect("sweep"), 1);
+    assert_eq!(svc.rotation_sweep(100).expect("sweep"), 0);
+    let record = svc.cmk(&key_id).expect("cmk");
+    assert_eq!(record.policy.rotations, 1, "once, not once per missed interval");
+    assert_eq!(record.policy.next_rotation, Some(clock.now() + 30 * DAY), "the schedule restarts from now");
+    assert_eq!(key_bytes(&svc, &first_uid), first_bytes, "the old UID's bytes never change");
+    let current = record.current_uid().expect("current").to_owned();
+    assert_ne!(key_bytes(&svc, &current), first_bytes, "the new version has new material");
+}
+
+#[test]
+fn data_encrypted_before_a_rotation_decrypts_after_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let key_id = new_cmk(&svc);
+    let uid = svc.cmk(&key_id).expect("cmk").versions[0].uid.clone();
+    let gcm = || Some(CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..empty_params() });
+    let encrypt = encrypt_request(&uid, gcm());
+    let ResponsePayload::Encrypt(sealed) = call(&svc, Operation::ENCRYPT, RequestPayload::Encrypt(encrypt)) else {
+        panic!("Encrypt")
+    };
+    for _ in 0..3 {
+        clock.advance_days(30);
+        assert_eq!(svc.rotation_sweep(100).expect("sweep"), 1);
+    }
+    // Encrypting now, naming the first version, uses the newest one...
+    let again = encrypt_request(&uid, gcm());
+    let ResponsePayload::Encrypt(resealed) = call(&svc, Operation::ENCRYPT, RequestPayload::Encrypt(again)) else {
+        panic!("Encrypt")
+    };
+    let current = svc.cmk(&key_id).expect("cmk").current_uid().expect("current").to_owned();
+    assert_eq!(resealed.unique_identifier, current, "Encrypt uses the newest version");
+    // ...and both ciphertexts decrypt naming the first version: Decrypt finds the version.
+    for sealed in [&sealed, &resealed] {
+        let decrypt = DecryptRequest {
+            unique_identifier: Some(uid.clone()),
+            cryptographic_parameters: gcm(),
+            data: sealed.data.clone(),
+            iv_counter_nonce: sealed.iv_counter_nonce.clone(),
+            correlation_value: None,
+            init_indicator: None,
+            final_indicator: None,
+            authenticated_encryption_additional_data: None,
+            authenticated_encryption_tag: sealed.authenticated_encryption_tag.clone(),
+        };
+        let ResponsePayload::Decrypt(opened) = call(&svc, Operation::DECRYPT, RequestPayload::Decrypt(decrypt)) else {
+            panic!("Decrypt")
+        };
+        assert_eq!(opened.data.expect("plaintext").secret_bytes(), b"database master key");
+        assert_eq!(opened.unique_identifier, sealed.unique_identifier, "the version that encrypted");
+    }
+}
+
+fn encrypt_request(uid: &str, parameters: Option<CryptographicParameters>) -> EncryptRequest {
+    EncryptRequest {
+        unique_identifier: Some(uid.into()),
+        cryptographic_parameters: parameters,
+        data: Some(SecretBytes::new(b"database master key".to_vec())),
+        iv_counter_nonce: None,
+        correlation_value: None,
+        init_indicator: None,
+        final_indicator: None,
+        authenticated_encryption_additional_data: None,
+    }
+}
+
+fn empty_params() -> CryptographicParameters {
+    CryptographicParameters {
+        block_cipher_mode: None,
+        padding_method: None,
+        hashing_algorithm: None,
+        key_role_type: None,
+        digital_signature_algorithm: None,
+        cryptographic_algorithm: None,
+        random_iv: None,
+        iv_length: None,
+        tag_length: None,
+        fixed_field_length: None,
+        invocation_field_length: None,
+        counter_length: None,
+        initial_counter_value: None,
+        salt_length: None,
+        mask_generator: None,
+        mask_generator_hashing_algorithm: None,
+        p_source: None,
+        trailer_field: None,
+    }
+}
