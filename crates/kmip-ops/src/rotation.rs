@@ -123,6 +123,16 @@ impl Service {
         self.cmk_lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The service's current time, from its injected clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// Key ids of a project's CMKs, in key id order, after `after`, at most `limit`.
+    pub fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, RotationError> {
+        Ok(self.store.project_cmks(project, after, limit)?)
+    }
+
     /// A CMK.
     pub fn cmk(&self, key_id: &str) -> Result<CmkRecord, RotationError> {
         self.store.cmk(key_id)?.ok_or(RotationError::NotFound)

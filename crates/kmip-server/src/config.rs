@@ -52,6 +52,100 @@ pub struct Config {
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
+    /// The HTTPS side API.
+    #[serde(default)]
+    pub http: HttpConfig,
+    /// The rotation scheduler.
+    #[serde(default)]
+    pub rotation: RotationConfig,
+}
+
+/// The HTTPS side API (rotation status and control), on its own port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Address to listen on; port 8000 by default (what `qq` expects). Port 0 picks one.
+    #[serde(default = "default_http_listen")]
+    pub listen: SocketAddr,
+    /// Static `X-Auth-Token` tokens, each bound to a project.
+    #[serde(default)]
+    pub tokens: Vec<TokenConfig>,
+    /// AK/SK pairs for `SDK-HMAC-SHA256` signatures, each bound to a project.
+    #[serde(default)]
+    pub access_keys: Vec<AccessKeyConfig>,
+    /// Projects: which KMIP client identity owns the versions of a project's keys.
+    #[serde(default)]
+    pub projects: Vec<ProjectConfig>,
+}
+
+fn default_http_listen() -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], 8000))
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig { listen: default_http_listen(), tokens: Vec::new(), access_keys: Vec::new(), projects: Vec::new() }
+    }
+}
+
+/// A static API token.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TokenConfig {
+    /// The token.
+    pub token: String,
+    /// The project it may act for.
+    pub project: String,
+}
+
+/// An access key and its secret.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    /// Access key (AK).
+    pub ak: String,
+    /// Secret key (SK).
+    pub sk: String,
+    /// The project it may act for.
+    pub project: String,
+}
+
+/// A project.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectConfig {
+    /// Project id, as in `/v1.0/{project_id}/kms/...`.
+    pub id: String,
+    /// The KMIP client certificate subject that owns this project's key versions, so that a
+    /// KMIP client can Get the keys the side API makes.
+    pub kmip_owner: String,
+}
+
+/// The rotation scheduler.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotationConfig {
+    /// Seconds between sweeps for due keys. Intervals are days, so a minute is plenty.
+    #[serde(default = "default_sweep_secs")]
+    pub sweep_interval_secs: u64,
+}
+
+fn default_sweep_secs() -> u64 {
+    60
+}
+
+impl Default for RotationConfig {
+    fn default() -> Self {
+        RotationConfig { sweep_interval_secs: default_sweep_secs() }
+    }
+}
+
+impl Config {
+    /// Whether the well-known development credentials are configured: kmipd warns at start.
+    pub fn dev_credentials(&self) -> bool {
+        self.http.tokens.iter().any(|t| t.token == "dev-token")
+            || self.http.access_keys.iter().any(|k| k.ak == "dev-ak")
+    }
 }
 
 /// The KMIP listener.
@@ -248,7 +342,7 @@ mod tests {
     fn unknown_keys_are_rejected_in_every_table() {
         // MINIMAL ends inside [tls], so a key appended to it lands there.
         assert!(Config::from_toml(&format!("{MINIMAL}bogus = 1\n")).is_err(), "[tls] took an unknown key");
-        for table in ["kmip", "store", "limits", "access", "log"] {
+        for table in ["kmip", "store", "limits", "access", "log", "http", "rotation"] {
             let text = format!("{MINIMAL}[{table}]\nbogus = 1\n");
             assert!(Config::from_toml(&text).is_err(), "[{table}] took an unknown key");
         }

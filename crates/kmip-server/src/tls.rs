@@ -50,6 +50,20 @@ pub fn load_key(path: &Path) -> Result<PrivateKeyDer<'static>, TlsError> {
     PrivateKeyDer::from_pem_file(path).map_err(|e| pem_error(path, e))
 }
 
+/// The server configuration for the HTTPS side API: the same certificate, no client
+/// certificate (its callers authenticate with tokens and signatures), HTTP/1.1.
+pub fn http_server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| TlsError::Rustls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(load_certs(&tls.cert)?, load_key(&tls.key)?)
+        .map_err(|e| TlsError::Rustls(e.to_string()))?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// The server configuration for the KMIP listener.
 pub fn server_config(tls: &TlsConfig) -> Result<Arc<rustls::ServerConfig>, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());

@@ -36,6 +36,9 @@ pub struct Kmipd {
     child: Option<Child>,
     /// The KMIP listener's address.
     pub addr: SocketAddr,
+    /// The HTTPS side API's address.
+    pub http_addr: SocketAddr,
+    stdout: Option<BufReader<std::process::ChildStdout>>,
 }
 
 impl Kmipd {
@@ -52,6 +55,8 @@ impl Kmipd {
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stdout: None,
         };
         kmipd.start();
         kmipd
@@ -61,7 +66,7 @@ impl Kmipd {
         let mut child = Command::new(&self.binary)
             .arg("--config")
             .arg(repo_root().join("config.toml"))
-            .args(["--port", "0", "--data-dir"])
+            .args(["--port", "0", "--http-port", "0", "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.extra)
             .env("RUST_LOG", std::env::var("KMIPD_LOG").unwrap_or_else(|_| "warn".into()))
@@ -70,11 +75,18 @@ impl Kmipd {
             .spawn()
             .expect("kmipd starts");
         let stdout = child.stdout.take().expect("piped stdout");
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("kmipd prints its address");
-        let addr =
-            line.trim().strip_prefix("listening kmip ").unwrap_or_else(|| panic!("unexpected first line {line:?}"));
-        self.addr = addr.parse().expect("an address");
+        let mut lines = BufReader::new(stdout);
+        let mut listener = |prefix: &str| {
+            let mut line = String::new();
+            lines.read_line(&mut line).expect("kmipd prints its addresses");
+            let addr = line.trim().strip_prefix(prefix).unwrap_or_else(|| panic!("unexpected line {line:?}"));
+            addr.parse::<SocketAddr>().expect("an address")
+        };
+        self.addr = listener("listening kmip ");
+        self.http_addr = listener("listening http ");
+        // kmipd prints nothing more on stdout, but keep the pipe open for its lifetime: a
+        // closed pipe would make a later print fail.
+        self.stdout = Some(lines);
         self.child = Some(child);
     }
 

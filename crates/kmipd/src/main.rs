@@ -4,8 +4,8 @@
 //! kmipd --config FILE [--port N] [--http-port N] [--data-dir DIR] [--validate]
 //! ```
 //!
-//! At start it prints one line per listener, `listening kmip 127.0.0.1:PORT`, on standard
-//! output; logs go to standard error.
+//! At start it prints one line per listener, `listening kmip 127.0.0.1:PORT` then
+//! `listening http 127.0.0.1:PORT`, on standard output; logs go to standard error.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,8 +26,7 @@ struct Args {
     /// The KMIP port, overriding the file (0 picks a free one).
     #[arg(long)]
     port: Option<u16>,
-    /// The HTTP side-API port, overriding the file (0 picks a free one). Reserved: the side
-    /// API is not built yet, and kmipd says so when this is given.
+    /// The HTTPS side-API port, overriding the file (0 picks a free one).
     #[arg(long)]
     http_port: Option<u16>,
     /// The data directory, overriding the file.
@@ -47,6 +46,9 @@ fn main() -> ExitCode {
     if let Some(port) = args.port {
         config.kmip.listen.set_port(port);
     }
+    if let Some(port) = args.http_port {
+        config.http.listen.set_port(port);
+    }
     if let Some(dir) = args.data_dir {
         config.store.data_dir = dir;
     }
@@ -57,8 +59,10 @@ fn main() -> ExitCode {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&config.log.level));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
-    if args.http_port.is_some() {
-        tracing::warn!("--http-port given, but this build has no HTTP side API yet");
+    if config.dev_credentials() {
+        tracing::warn!(
+            "the side API accepts the DEV credentials (dev-token, dev-ak/dev-sk): remove them from the config for real use"
+        );
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
@@ -77,6 +81,13 @@ fn main() -> ExitCode {
         };
         match server.kmip_addr() {
             Ok(addr) => println!("listening kmip {addr}"),
+            Err(e) => {
+                eprintln!("kmipd: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+        match server.http_addr() {
+            Ok(addr) => println!("listening http {addr}"),
             Err(e) => {
                 eprintln!("kmipd: {e}");
                 return ExitCode::FAILURE;

@@ -6,6 +6,7 @@ mod batches;
 mod conformance;
 mod durability;
 mod framing;
+mod huawei;
 mod mtls;
 mod pykmip;
 mod qumulo;

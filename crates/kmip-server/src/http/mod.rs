@@ -1,0 +1,121 @@
+//! The HTTPS side API: rotation status and control over HTTP/1.1, on its own port, with the
+//! server's certificate. Routes call the `kmip-ops` service, never the store.
+//!
+//! - `/v1.0/{project_id}/kms/{action}`: Huawei Cloud KMS-compatible ([`huawei`]).
+//! - `GET /v1/keys/{key_id}/versions`: a CMK's versions (the KMIP UIDs clients hold).
+//! - `GET /healthz`, `GET /readyz`.
+
+mod auth;
+mod huawei;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use kmip_ops::Service;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_rustls::TlsAcceptor;
+
+use crate::config::HttpConfig;
+
+/// What every handler shares.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    pub(crate) service: Arc<Service>,
+    pub(crate) http: HttpConfig,
+}
+
+/// The side API's routes.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ok" }))
+        .route("/v1/keys/{key_id}/versions", get(versions))
+        .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
+        .fallback(|| async {
+            (StatusCode::NOT_FOUND, Json(json!({"error": {"error_code": "KMS.0201", "error_msg": "Invalid URL."}})))
+        })
+        .with_state(state)
+}
+
+/// `GET /v1/keys/{key_id}/versions`: the chain of KMIP UIDs, oldest first, for a token of the
+/// CMK's project.
+async fn versions(
+    State(state): State<Arc<AppState>>,
+    Path(key_id): Path<String>,
+    headers: HeaderMap,
+) -> impl IntoResponse {
+    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let Some(project) = state.http.tokens.iter().find(|t| t.token == token).map(|t| t.project.clone()) else {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
+    };
+    match state.service.cmk(&key_id) {
+        Ok(record) if record.project == project => {
+            let current = record.current_uid().map(str::to_owned);
+            let versions: Vec<_> = record
+                .versions
+                .iter()
+                .enumerate()
+                .map(|(i, v)| {
+                    json!({
+                        "uid": v.uid,
+                        "generation": i + 1,
+                        "created": v.created,
+                        "origin": v.origin,
+                        "is_current": Some(&v.uid) == current.as_ref(),
+                    })
+                })
+                .collect();
+            (StatusCode::OK, Json(json!({"key_id": record.key_id, "versions": versions})))
+        }
+        _ => (StatusCode::NOT_FOUND, Json(json!({"error": "no such key"}))),
+    }
+}
+
+/// Serves the side API until `shutdown` flips.
+pub(crate) async fn serve(
+    listener: TcpListener,
+    tls: TlsAcceptor,
+    router: Router,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    loop {
+        let (stream, peer): (_, SocketAddr) = tokio::select! {
+            _ = shutdown.changed() => return,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!(error = %e, "side API: accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+        };
+        let (tls, router) = (tls.clone(), router.clone());
+        tokio::spawn(async move {
+            let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), tls.accept(stream)).await else {
+                tracing::debug!(%peer, "side API: TLS handshake failed");
+                return;
+            };
+            let service = TowerToHyperService::new(router);
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(Duration::from_secs(30))
+                .serve_connection(TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(%peer, error = %e, "side API: connection ended");
+            }
+        });
+    }
+}
