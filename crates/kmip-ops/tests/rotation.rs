@@ -200,3 +200,67 @@ fn empty_params() -> CryptographicParameters {
         trailer_field: None,
     }
 }
+
+/// A KMIP 2.1 client turns rotation on with Set Attribute (Rotate Interval, Rotate
+/// Automatic) and watches it through the Rotate attributes.
+#[test]
+fn a_kmip_client_turns_rotation_on_with_the_rotate_attributes() {
+    use kmip_proto::payload::{CreateRequest, GetAttributesRequest, SetAttributeRequest};
+    use kmip_proto::{Attribute, AttributeName, Attributes};
+    use ttlv::{Tag, Value};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let create = CreateRequest {
+        object_type: kmip_proto::dict::ObjectType::SYMMETRIC_KEY,
+        attributes: Attributes {
+            list: vec![
+                Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(3)),
+                Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(256)),
+            ],
+            template_names: Vec::new(),
+        },
+        protection_storage_masks: None,
+    };
+    let ResponsePayload::Create(created) = call(&svc, Operation::CREATE, RequestPayload::Create(create)) else {
+        panic!("Create")
+    };
+    let uid = created.unique_identifier;
+    for attribute in [
+        Attribute::new(Tag::ROTATE_INTERVAL, Value::Interval(30 * 86_400)),
+        Attribute::new(Tag::ROTATE_AUTOMATIC, Value::Boolean(true)),
+    ] {
+        let set = SetAttributeRequest { unique_identifier: Some(uid.clone()), attribute };
+        call(&svc, Operation::SET_ATTRIBUTE, RequestPayload::SetAttribute(set));
+    }
+    clock.advance_days(30);
+    assert_eq!(svc.rotation_sweep(100).expect("sweep"), 1);
+
+    let read = |uid: &str| {
+        let names = [Tag::ROTATE_GENERATION, Tag::ROTATE_LATEST, Tag::ROTATE_AUTOMATIC, Tag::LINK]
+            .map(AttributeName::Standard)
+            .to_vec();
+        let request = GetAttributesRequest { unique_identifier: Some(uid.to_owned()), names };
+        let ResponsePayload::GetAttributes(attrs) =
+            call(&svc, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request))
+        else {
+            panic!("Get Attributes")
+        };
+        attrs.attributes
+    };
+    let old = read(&uid);
+    let value =
+        |attrs: &[Attribute], tag: Tag| attrs.iter().find(|a| a.tag() == Some(tag)).map(|a| a.value.value.clone());
+    assert_eq!(value(&old, Tag::ROTATE_GENERATION), Some(Value::Integer(1)));
+    assert_eq!(value(&old, Tag::ROTATE_LATEST), Some(Value::Boolean(false)));
+    let link = old.iter().find(|a| a.tag() == Some(Tag::LINK)).expect("a Replacement link");
+    let new_uid = match &link.value.child(Tag::LINKED_OBJECT_IDENTIFIER).expect("target").value {
+        Value::TextString(t) => t.clone(),
+        other => panic!("{other:?}"),
+    };
+    let new = read(&new_uid);
+    assert_eq!(value(&new, Tag::ROTATE_GENERATION), Some(Value::Integer(2)));
+    assert_eq!(value(&new, Tag::ROTATE_LATEST), Some(Value::Boolean(true)));
+    assert_eq!(value(&new, Tag::ROTATE_AUTOMATIC), Some(Value::Boolean(true)));
+}

@@ -91,6 +91,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<Attribu
     attribute.index = (existing > 0).then_some(existing as i32);
     stored.attributes.push(Attribute { index: None, ..attribute.clone() });
     save(ctx, stored)?;
+    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 
@@ -111,6 +112,7 @@ pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<Attribu
     stored.attributes.retain(|a| a.name != attribute.name);
     stored.attributes.push(attribute.clone());
     save(ctx, stored)?;
+    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 
@@ -146,6 +148,7 @@ pub(crate) fn modify(ctx: &Ctx<'_>, request: ModifyAttributeRequest) -> Result<A
     stored.attributes[at] = Attribute { index: None, ..attribute.clone() };
     attribute.index = attribute.index.filter(|i| *i != 0);
     save(ctx, stored)?;
+    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 
