@@ -126,6 +126,7 @@ def main():
     except ClientRequestException as e:
         check("an unknown key gives KMS.0207 (HTTP 404)", e.error_code == "KMS.0207" and e.status_code == 404)
 
+    print("cmk key_id: " + key_id)
     print("huawei kms sdk: passed")
 
 

@@ -51,6 +51,14 @@ pub enum Change {
     Update(StoredObject),
     /// Create or replace a CMK record; its due-time and project index entries follow.
     PutCmk(CmkRecord),
+    /// Create or replace a small named record of the side API (a cluster binding, a key-store
+    /// configuration). Never key material.
+    PutMeta {
+        /// Its name, `kind/...`.
+        key: String,
+        /// Its bytes.
+        value: Vec<u8>,
+    },
 }
 
 /// A key store: objects by Unique Identifier, indexes for Locate, atomic durable commits.
@@ -75,6 +83,9 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// Key ids of CMKs whose next rotation is due at or before `now`, soonest first: read from
     /// an index on the due time, never by reading every CMK.
     fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// A named record written with [`Change::PutMeta`].
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 
     /// Key ids of one project's CMKs, in key id order, after `after` if given, at most `limit`.
     fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;

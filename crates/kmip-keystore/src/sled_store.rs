@@ -19,6 +19,8 @@ const CMK_PREFIX: u8 = b'c';
 const DUE_PREFIX: u8 = b'd';
 /// `p<project length, 4 bytes><project><key_id>` → nothing: CMKs by project.
 const PROJECT_PREFIX: u8 = b'p';
+/// `m<name>` → a side-API record.
+const META_PREFIX: u8 = b'm';
 
 /// A [`KeyStore`] in a sled database directory.
 #[derive(Debug)]
@@ -84,6 +86,10 @@ impl SledStore {
             Change::Insert(o) => (o, false),
             Change::Update(o) => (o, true),
             Change::PutCmk(record) => return Self::put_cmk(tx, record),
+            Change::PutMeta { key, value } => {
+                tx.insert([&[META_PREFIX][..], key.as_bytes()].concat(), value.as_slice())?;
+                return Ok(());
+            }
         };
         let key = object_key(&object.uid);
         match (tx.get(&key)?, must_exist) {
@@ -179,6 +185,10 @@ impl KeyStore for SledStore {
             Some(bytes) => decode_cmk(key_id, &bytes).map(Some),
             None => Ok(None),
         }
+    }
+
+    fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get([&[META_PREFIX][..], key.as_bytes()].concat()).map_err(backend)?.map(|v| v.to_vec()))
     }
 
     fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {

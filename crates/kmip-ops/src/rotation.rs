@@ -123,6 +123,16 @@ impl Service {
         self.cmk_lock.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// A side-API record (cluster bindings, key-store settings): never key material.
+    pub fn record(&self, key: &str) -> Result<Option<Vec<u8>>, RotationError> {
+        Ok(self.store.meta(key)?)
+    }
+
+    /// Writes a side-API record durably.
+    pub fn put_record(&self, key: &str, value: Vec<u8>) -> Result<(), RotationError> {
+        Ok(self.store.commit(vec![Change::PutMeta { key: key.to_owned(), value }])?)
+    }
+
     /// The service's current time, from its injected clock.
     pub fn now(&self) -> i64 {
         self.clock.now()

@@ -2,10 +2,12 @@
 //! server's certificate. Routes call the `kmip-ops` service, never the store.
 //!
 //! - `/v1.0/{project_id}/kms/{action}`: Huawei Cloud KMS-compatible ([`huawei`]).
+//! - `/v1/{project_id}/clusters/{cluster_id}/...`: GaussDB(DWS)-compatible ([`dws`]).
 //! - `GET /v1/keys/{key_id}/versions`: a CMK's versions (the KMIP UIDs clients hold).
 //! - `GET /healthz`, `GET /readyz`.
 
 mod auth;
+mod dws;
 mod huawei;
 
 use std::net::SocketAddr;
@@ -42,6 +44,9 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/readyz", get(|| async { "ok" }))
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
+        .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
+        .route("/v1/{project_id}/clusters/{cluster_id}/rotate-key", post(dws::rotate_key))
+        .route("/v2/{project_id}/clusters/{cluster_id}/encrypt", post(dws::encrypt))
         .fallback(|| async {
             (StatusCode::NOT_FOUND, Json(json!({"error": {"error_code": "KMS.0201", "error_msg": "Invalid URL."}})))
         })
