@@ -104,14 +104,10 @@ async fn authorised(
         .map_err(|_| DwsError(StatusCode::UNAUTHORIZED, "DWS.0001", "authentication failed".into()))
 }
 
-fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, DwsError> + Send + 'static,
-) -> impl std::future::Future<Output = Result<T, DwsError>> {
-    async move {
-        tokio::task::spawn_blocking(f)
-            .await
-            .map_err(|_| DwsError(StatusCode::INTERNAL_SERVER_ERROR, "DWS.0000", "internal error".into()))?
-    }
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T, DwsError> + Send + 'static) -> Result<T, DwsError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| DwsError(StatusCode::INTERNAL_SERVER_ERROR, "DWS.0000", "internal error".into()))?
 }
 
 /// `GET /v1/{project_id}/clusters/{cluster_id}/encrypt-info`.
