@@ -76,6 +76,19 @@ pub struct HttpConfig {
     /// Projects: which KMIP client identity owns the versions of a project's keys.
     #[serde(default)]
     pub projects: Vec<ProjectConfig>,
+    /// Qumulo-style logins (`POST /v1/session/login`).
+    #[serde(default)]
+    pub logins: Vec<LoginConfig>,
+}
+
+/// A Qumulo-style login.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginConfig {
+    /// User name.
+    pub username: String,
+    /// Password.
+    pub password: String,
 }
 
 fn default_http_listen() -> SocketAddr {
@@ -84,7 +97,13 @@ fn default_http_listen() -> SocketAddr {
 
 impl Default for HttpConfig {
     fn default() -> Self {
-        HttpConfig { listen: default_http_listen(), tokens: Vec::new(), access_keys: Vec::new(), projects: Vec::new() }
+        HttpConfig {
+            listen: default_http_listen(),
+            tokens: Vec::new(),
+            access_keys: Vec::new(),
+            projects: Vec::new(),
+            logins: Vec::new(),
+        }
     }
 }
 
@@ -145,6 +164,7 @@ impl Config {
     pub fn dev_credentials(&self) -> bool {
         self.http.tokens.iter().any(|t| t.token == "dev-token")
             || self.http.access_keys.iter().any(|k| k.ak == "dev-ak")
+            || self.http.logins.iter().any(|l| l.username == "admin" && l.password == "admin")
     }
 }
 

@@ -9,6 +9,7 @@
 pub mod config;
 mod http;
 mod listener;
+mod probe;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -96,7 +97,11 @@ impl Server {
     /// Serves until `shutdown` becomes true, then lets open connections finish their current
     /// request.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
-        let state = Arc::new(http::AppState { service: self.service.clone(), http: self.config.http.clone() });
+        let state = Arc::new(http::AppState {
+            service: self.service.clone(),
+            http: self.config.http.clone(),
+            sessions: Default::default(),
+        });
         let side_api = http::serve(self.http, TlsAcceptor::from(self.http_tls), http::router(state), shutdown.clone());
         let scheduler =
             rotation_scheduler(self.service.clone(), self.config.rotation.sweep_interval_secs, shutdown.clone());

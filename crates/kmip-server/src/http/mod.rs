@@ -3,12 +3,15 @@
 //!
 //! - `/v1.0/{project_id}/kms/{action}`: Huawei Cloud KMS-compatible ([`huawei`]).
 //! - `/v1/{project_id}/clusters/{cluster_id}/...`: GaussDB(DWS)-compatible ([`dws`]).
+//! - `/v1/session/login`, `/v2/encryption/...`, `/v1/encryption/...`: Qumulo-compatible
+//!   ([`qumulo`]).
 //! - `GET /v1/keys/{key_id}/versions`: a CMK's versions (the KMIP UIDs clients hold).
 //! - `GET /healthz`, `GET /readyz`.
 
 mod auth;
 mod dws;
 mod huawei;
+mod qumulo;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -35,6 +38,8 @@ use crate::config::HttpConfig;
 pub(crate) struct AppState {
     pub(crate) service: Arc<Service>,
     pub(crate) http: HttpConfig,
+    /// Qumulo-style bearer tokens and when they expire.
+    pub(crate) sessions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
 }
 
 /// The side API's routes.
@@ -47,6 +52,13 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
         .route("/v1/{project_id}/clusters/{cluster_id}/rotate-key", post(dws::rotate_key))
         .route("/v2/{project_id}/clusters/{cluster_id}/encrypt", post(dws::encrypt))
+        .route("/v1/session/login", post(qumulo::login))
+        .route("/v2/encryption/key-store", get(qumulo::get_key_store).put(qumulo::put_key_store))
+        .route("/v2/encryption/key-store/status", get(qumulo::status))
+        .route("/v2/encryption/rotate-keys", post(qumulo::rotate_keys))
+        .route("/v2/encryption/external-kms/keys/create", post(qumulo::create_key))
+        .route("/v1/encryption/status", get(qumulo::v1_status))
+        .route("/v1/encryption/rotate-keys", post(qumulo::v1_rotate))
         .fallback(|| async {
             (StatusCode::NOT_FOUND, Json(json!({"error": {"error_code": "KMS.0201", "error_msg": "Invalid URL."}})))
         })

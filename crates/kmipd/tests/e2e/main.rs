@@ -10,4 +10,5 @@ mod huawei;
 mod mtls;
 mod pykmip;
 mod qumulo;
+mod qumulo_cli;
 mod support;
