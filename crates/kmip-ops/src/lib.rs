@@ -23,4 +23,4 @@ mod service;
 pub use client::AuthenticatedClient;
 pub use clock::{Clock, SystemClock};
 pub use error::OpError;
-pub use service::{ItemOutcome, Service, ServiceConfig};
+pub use service::{ItemOutcome, Metrics, Service, ServiceConfig};

@@ -266,6 +266,11 @@ impl Service {
         changes.extend(self.retire_old_versions(&record, now)?);
         changes.push(Change::PutCmk(record.clone()));
         self.store.commit(changes)?;
+        let counter = match origin {
+            VersionOrigin::Automatic => &self.metrics.rotations_automatic,
+            _ => &self.metrics.rotations_on_demand,
+        };
+        counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(record)
     }
 
@@ -296,6 +301,7 @@ impl Service {
     /// Found through the store's due-time index, never by reading every CMK.
     pub fn rotation_sweep(&self, limit: usize) -> Result<usize, RotationError> {
         let now = self.clock.now();
+        self.metrics.sweeps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let due = self.store.due_cmks(now, limit)?;
         let mut rotated = 0;
         for key_id in due {

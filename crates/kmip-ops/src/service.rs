@@ -47,6 +47,19 @@ pub struct Service {
     pub(crate) config: ServiceConfig,
     /// Serialises changes to CMKs within this node (see `rotation`).
     pub(crate) cmk_lock: std::sync::Mutex<()>,
+    /// Counters for `/metrics`.
+    pub(crate) metrics: Metrics,
+}
+
+/// What the service counts, for Prometheus.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Rotations the scheduler made.
+    pub rotations_automatic: std::sync::atomic::AtomicU64,
+    /// Rotations asked for (API, KMIP ReKey).
+    pub rotations_on_demand: std::sync::atomic::AtomicU64,
+    /// Sweeps run.
+    pub sweeps: std::sync::atomic::AtomicU64,
 }
 
 /// What one request did, for the audit trail and the connection's log: never key material.
@@ -112,7 +125,19 @@ impl Ctx<'_> {
 impl Service {
     /// A service over `store`, with `clock` for every date it sets or honours.
     pub fn new(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
-        Service { store, clock, rng: SystemRandom::new(), config, cmk_lock: std::sync::Mutex::new(()) }
+        Service {
+            store,
+            clock,
+            rng: SystemRandom::new(),
+            config,
+            cmk_lock: std::sync::Mutex::new(()),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The service's counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// Serves one request message: always returns a response message, in the request's

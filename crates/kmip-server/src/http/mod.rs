@@ -6,7 +6,7 @@
 //! - `/v1/session/login`, `/v2/encryption/...`, `/v1/encryption/...`: Qumulo-compatible
 //!   ([`qumulo`]).
 //! - `GET /v1/keys/{key_id}/versions`: a CMK's versions (the KMIP UIDs clients hold).
-//! - `GET /healthz`, `GET /readyz`.
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 mod auth;
 mod dws;
@@ -33,6 +33,9 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::config::HttpConfig;
 
+/// The OpenAPI 3.0 document of every route here, checked in beside this file.
+const OPENAPI: &str = include_str!("openapi.json");
+
 /// What every handler shares.
 #[derive(Debug)]
 pub(crate) struct AppState {
@@ -47,6 +50,8 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        .route("/openapi.json", get(|| async { ([("content-type", "application/json")], OPENAPI) }))
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
@@ -99,6 +104,25 @@ async fn versions(
     }
 }
 
+/// `GET /metrics`: Prometheus text exposition.
+async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    use std::sync::atomic::Ordering::Relaxed;
+    let m = state.service.metrics();
+    let body = format!(
+        "# HELP kmip_rotations_total Key rotations made, by kind.\n\
+         # TYPE kmip_rotations_total counter\n\
+         kmip_rotations_total{{kind=\"automatic\"}} {}\n\
+         kmip_rotations_total{{kind=\"on_demand\"}} {}\n\
+         # HELP kmip_rotation_sweeps_total Scheduler sweeps for due keys.\n\
+         # TYPE kmip_rotation_sweeps_total counter\n\
+         kmip_rotation_sweeps_total {}\n",
+        m.rotations_automatic.load(Relaxed),
+        m.rotations_on_demand.load(Relaxed),
+        m.sweeps.load(Relaxed),
+    );
+    ([("content-type", "text/plain; version=0.0.4")], body)
+}
+
 /// Serves the side API until `shutdown` flips.
 pub(crate) async fn serve(
     listener: TcpListener,
@@ -134,5 +158,23 @@ pub(crate) async fn serve(
                 tracing::debug!(%peer, error = %e, "side API: connection ended");
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_openapi_document_parses_and_names_every_route_family() {
+        let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).expect("JSON");
+        let paths = doc["paths"].as_object().expect("paths");
+        for path in [
+            "/v1.0/{project_id}/kms/get-key-rotation-status",
+            "/v1/{project_id}/clusters/{cluster_id}/encrypt-info",
+            "/v2/encryption/key-store/status",
+            "/v1/keys/{key_id}/versions",
+            "/metrics",
+        ] {
+            assert!(paths.contains_key(path), "{path} is not documented");
+        }
     }
 }

@@ -11,4 +11,5 @@ mod mtls;
 mod pykmip;
 mod qumulo;
 mod qumulo_cli;
+mod schemathesis;
 mod support;
