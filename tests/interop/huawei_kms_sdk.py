@@ -101,6 +101,13 @@ def main():
         reply = requests.get(url, headers={"X-Auth-Token": args.token}, verify=False, timeout=10)
         return [v["uid"] for v in reply.json()["versions"]]
 
+    policy_url = "https://127.0.0.1:%d/v1/keys/%s/policy" % (args.port, key_id)
+    headers = {"X-Auth-Token": args.token}
+    refused = requests.put(policy_url, json={"deactivate_after_days": 0}, headers=headers, verify=False, timeout=10)
+    check("the versions policy refuses 0 days", refused.status_code == 400)
+    taken = requests.put(policy_url, json={"deactivate_after_days": 400}, headers=headers, verify=False, timeout=10)
+    check("the versions policy takes an opt-in", taken.status_code == 200 and taken.json()["deactivate_after_days"] == 400)
+
     first_uid = versions()[0]
     first_bytes = kmip_get(args, first_uid)
     rotated = client.rotate_on_demand(RotateOnDemandRequest(body=RotateOnDemandRequestBody(key_id=key_id)))

@@ -397,6 +397,11 @@ impl Service {
         if object.object_type != ObjectType::SYMMETRIC_KEY {
             return Err(RotationError::BadParameter("only symmetric keys rotate".into()));
         }
+        // Only keys this server generated rotate (Huawei KMS: "imported keys cannot be
+        // rotated"); generated keys carry the Random Number Generator attribute.
+        if object.first(Tag::RANDOM_NUMBER_GENERATOR).is_none() {
+            return Err(RotationError::Imported);
+        }
         let now = self.clock.now();
         let alias = object.names().into_iter().next().unwrap_or_default();
         let record = CmkRecord {

@@ -264,3 +264,50 @@ fn a_kmip_client_turns_rotation_on_with_the_rotate_attributes() {
     assert_eq!(value(&new, Tag::ROTATE_LATEST), Some(Value::Boolean(true)));
     assert_eq!(value(&new, Tag::ROTATE_AUTOMATIC), Some(Value::Boolean(true)));
 }
+
+/// Opt-in: versions older than the CMK's setting are deactivated at rotation, never the
+/// current one; without the setting every version stays Active (F2).
+#[test]
+fn old_versions_are_deactivated_only_when_the_key_opts_in() {
+    use kmip_proto::AttributeName;
+    use kmip_proto::payload::GetAttributesRequest;
+    use ttlv::{Tag, Value};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let state = |uid: &str| {
+        let request = GetAttributesRequest {
+            unique_identifier: Some(uid.to_owned()),
+            names: vec![AttributeName::Standard(Tag::STATE)],
+        };
+        let ResponsePayload::GetAttributes(attrs) =
+            call(&svc, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request))
+        else {
+            panic!("Get Attributes")
+        };
+        attrs.attributes[0].value.value.clone()
+    };
+    let active = Value::Enumeration(kmip_proto::dict::State::ACTIVE.0);
+    let key_id = new_cmk(&svc);
+    for _ in 0..3 {
+        clock.advance_days(30);
+        svc.rotation_sweep(100).expect("sweep");
+    }
+    let record = svc.cmk(&key_id).expect("cmk");
+    assert!(record.versions.iter().all(|v| state(&v.uid) == active), "by default every version stays Active");
+
+    svc.update_cmk(&key_id, |r, _| {
+        r.policy.deactivate_after_days = Some(45);
+        Ok(())
+    })
+    .expect("opt in");
+    clock.advance_days(30);
+    svc.rotation_sweep(100).expect("sweep");
+    let record = svc.cmk(&key_id).expect("cmk");
+    let states: Vec<Value> = record.versions.iter().map(|v| state(&v.uid)).collect();
+    // Versions made 120, 90 and 60 days ago are past 45 days; the one from 30 days ago and the
+    // new current one stay Active.
+    let deactivated = Value::Enumeration(kmip_proto::dict::State::DEACTIVATED.0);
+    assert_eq!(states, [deactivated.clone(), deactivated.clone(), deactivated, active.clone(), active]);
+}

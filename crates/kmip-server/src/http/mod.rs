@@ -22,7 +22,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use kmip_ops::Service;
@@ -53,6 +53,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(metrics))
         .route("/openapi.json", get(|| async { ([("content-type", "application/json")], OPENAPI) }))
         .route("/v1/keys/{key_id}/versions", get(versions))
+        .route("/v1/keys/{key_id}/policy", put(set_policy))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
         .route("/v1/{project_id}/clusters/{cluster_id}/rotate-key", post(dws::rotate_key))
@@ -70,6 +71,63 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The project an `X-Auth-Token` acts for.
+fn token_project(state: &AppState, headers: &HeaderMap) -> Option<String> {
+    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok())?;
+    state.http.tokens.iter().find(|t| t.token == token).map(|t| t.project.clone())
+}
+
+/// `PUT /v1/keys/{key_id}/policy` `{"deactivate_after_days": 90 | null}`: the opt-in
+/// deactivation of versions older than that many days (off by default, F2).
+async fn set_policy(
+    State(state): State<Arc<AppState>>,
+    Path(key_id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> (StatusCode, Json<serde_json::Value>) {
+    let Some(project) = token_project(&state, &headers) else {
+        return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
+    };
+    let days = match serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| v.get("deactivate_after_days").cloned())
+    {
+        Some(serde_json::Value::Null) => None,
+        Some(v) => match v.as_u64().and_then(|d| u32::try_from(d).ok()).filter(|d| (1..=3650).contains(d)) {
+            Some(d) => Some(d),
+            None => {
+                return (
+                    StatusCode::BAD_REQUEST,
+                    Json(json!({"error": "deactivate_after_days must be 1 to 3650, or null"})),
+                );
+            }
+        },
+        None => return (StatusCode::BAD_REQUEST, Json(json!({"error": "deactivate_after_days is required"}))),
+    };
+    let service = state.service.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        match service.cmk(&key_id) {
+            Ok(record) if record.project == project => {}
+            _ => return Err(kmip_ops::rotation::RotationError::NotFound),
+        }
+        service.update_cmk(&key_id, |r, _| {
+            r.policy.deactivate_after_days = days;
+            Ok(())
+        })
+    })
+    .await;
+    match result {
+        Ok(Ok(record)) => (
+            StatusCode::OK,
+            Json(json!({"key_id": record.key_id, "deactivate_after_days": record.policy.deactivate_after_days})),
+        ),
+        Ok(Err(kmip_ops::rotation::RotationError::NotFound)) => {
+            (StatusCode::NOT_FOUND, Json(json!({"error": "no such key"})))
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, Json(json!({"error": "internal error"}))),
+    }
+}
+
 /// `GET /v1/keys/{key_id}/versions`: the chain of KMIP UIDs, oldest first, for a token of the
 /// CMK's project.
 async fn versions(
@@ -77,8 +135,7 @@ async fn versions(
     Path(key_id): Path<String>,
     headers: HeaderMap,
 ) -> impl IntoResponse {
-    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let Some(project) = state.http.tokens.iter().find(|t| t.token == token).map(|t| t.project.clone()) else {
+    let Some(project) = token_project(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
     };
     match state.service.cmk(&key_id) {
