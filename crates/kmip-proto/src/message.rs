@@ -210,6 +210,39 @@ pub fn decode_request(bytes: &[u8], limits: &Limits) -> Result<DecodedRequest, D
 }
 
 impl RequestMessage {
+    /// A request of `operations` in `version`, as clients send them: one batch item each,
+    /// with Unique Batch Item IDs and ordered processing when there are several.
+    pub fn new(version: ProtocolVersion, operations: Vec<(Operation, RequestPayload)>) -> Self {
+        let several = operations.len() > 1;
+        RequestMessage {
+            header: RequestHeader {
+                protocol_version: version,
+                maximum_response_size: None,
+                client_correlation_value: None,
+                server_correlation_value: None,
+                asynchronous_indicator: None,
+                attestation_capable_indicator: None,
+                attestation_types: Vec::new(),
+                authentication: None,
+                batch_error_continuation_option: None,
+                batch_order_option: several.then_some(true),
+                time_stamp: None,
+                batch_count: operations.len() as i32,
+            },
+            items: operations
+                .into_iter()
+                .enumerate()
+                .map(|(i, (operation, payload))| RequestBatchItem {
+                    operation,
+                    ephemeral: None,
+                    unique_batch_item_id: several.then(|| vec![i as u8 + 1]),
+                    payload,
+                    message_extensions: Vec::new(),
+                })
+                .collect(),
+        }
+    }
+
     /// Decodes a request, failing if any batch item fails (for clients and tests; a server
     /// uses [`decode_request`]).
     pub fn from_ttlv(bytes: &[u8], limits: &Limits) -> Result<Self, DecodeError> {

@@ -10,8 +10,8 @@ use std::time::Duration;
 use kmip_proto::dict::{CryptographicAlgorithm, NameType, ObjectType, Operation, ResultReason, ResultStatus, State};
 use kmip_proto::payload::{CreateRequest, GetAttributesRequest, GetRequest, UidRequest};
 use kmip_proto::{
-    Attribute, AttributeName, Attributes, ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage,
-    RequestPayload, ResponseBatchItem, ResponseMessage, ResponsePayload,
+    Attribute, AttributeName, Attributes, ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem,
+    ResponseMessage, ResponsePayload,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
@@ -95,7 +95,7 @@ async fn call(
             .map_err(|e| CallError::Connect(e.to_string()))?;
         let name = ServerName::try_from(target.hostname.clone()).map_err(|e| CallError::Connect(e.to_string()))?;
         let mut tls = TlsConnector::from(config).connect(name, tcp).await.map_err(|e| CallError::Tls(e.to_string()))?;
-        tls.write_all(&request(operations).to_ttlv()).await.map_err(classify)?;
+        tls.write_all(&RequestMessage::new(ProtocolVersion::V1_0, operations).to_ttlv()).await.map_err(classify)?;
         let mut header = [0u8; HEADER_LEN];
         // With TLS 1.3 a refused client certificate shows here, as an alert on the first read.
         tls.read_exact(&mut header).await.map_err(classify)?;
@@ -120,37 +120,6 @@ fn classify(e: std::io::Error) -> CallError {
         CallError::Tls(text)
     } else {
         CallError::Connect(text)
-    }
-}
-
-fn request(operations: Vec<(Operation, RequestPayload)>) -> RequestMessage {
-    let several = operations.len() > 1;
-    RequestMessage {
-        header: RequestHeader {
-            protocol_version: ProtocolVersion::V1_0,
-            maximum_response_size: None,
-            client_correlation_value: None,
-            server_correlation_value: None,
-            asynchronous_indicator: None,
-            attestation_capable_indicator: None,
-            attestation_types: Vec::new(),
-            authentication: None,
-            batch_error_continuation_option: None,
-            batch_order_option: several.then_some(true),
-            time_stamp: None,
-            batch_count: operations.len() as i32,
-        },
-        items: operations
-            .into_iter()
-            .enumerate()
-            .map(|(i, (operation, payload))| RequestBatchItem {
-                operation,
-                ephemeral: None,
-                unique_batch_item_id: several.then(|| vec![i as u8 + 1]),
-                payload,
-                message_extensions: Vec::new(),
-            })
-            .collect(),
     }
 }
 

@@ -9,10 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use kmip_proto::dict::Operation;
-use kmip_proto::{
-    ProtocolVersion, RequestBatchItem, RequestHeader, RequestMessage, RequestPayload, ResponseBatchItem,
-    ResponseMessage,
-};
+use kmip_proto::{ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem, ResponseMessage};
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use ttlv::{HEADER_LEN, Limits, message_len};
@@ -206,34 +203,7 @@ impl Client {
     }
 }
 
-/// A request message of the given operations, with batch item ids when there are several.
+/// A request message of the given operations (see [`RequestMessage::new`]).
 pub fn message(version: ProtocolVersion, operations: Vec<(Operation, RequestPayload)>) -> RequestMessage {
-    let several = operations.len() > 1;
-    RequestMessage {
-        header: RequestHeader {
-            protocol_version: version,
-            maximum_response_size: None,
-            client_correlation_value: None,
-            server_correlation_value: None,
-            asynchronous_indicator: None,
-            attestation_capable_indicator: None,
-            attestation_types: Vec::new(),
-            authentication: None,
-            batch_error_continuation_option: None,
-            batch_order_option: several.then_some(true),
-            time_stamp: None,
-            batch_count: operations.len() as i32,
-        },
-        items: operations
-            .into_iter()
-            .enumerate()
-            .map(|(i, (operation, payload))| RequestBatchItem {
-                operation,
-                ephemeral: None,
-                unique_batch_item_id: several.then(|| vec![i as u8 + 1]),
-                payload,
-                message_extensions: Vec::new(),
-            })
-            .collect(),
-    }
+    RequestMessage::new(version, operations)
 }

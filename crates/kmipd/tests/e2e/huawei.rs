@@ -5,55 +5,25 @@
 //! bytes of a UID (F1). Then the DWS SDK (`huaweicloudsdkdws`) binds a cluster to that CMK,
 //! reads its encrypt-info and rotates it with rotate-key.
 
-use std::process::Command;
+use kmip_test_support::certs;
 
-use kmip_test_support::{certs, repo_root};
-
-use crate::support::kmipd;
+use crate::support::{kmipd, python, run_driver};
 
 #[test]
-fn huawei_kms_sdk_drives_rotation() {
-    let Some(python) = std::env::var_os("KMIP_PYTHON") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("KMIP_PYTHON is not set: run scripts/test-all.sh, which makes the venv");
-        }
-        eprintln!("SKIPPED huawei sdk: KMIP_PYTHON is not set (scripts/test-all.sh sets it)");
-        return;
-    };
+fn huawei_kms_and_dws_sdks_drive_rotation() {
+    let Some(python) = python("huawei sdks") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let server = kmipd(&dir);
-    let output = Command::new(&python)
-        .arg(repo_root().join("tests/interop/huawei_kms_sdk.py"))
-        .args([
-            "--port",
-            &server.http_addr.port().to_string(),
-            "--kmip-port",
-            &server.addr.port().to_string(),
-            "--certs",
-        ])
-        .arg(certs())
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    assert!(
-        output.status.success() && stdout.contains("passed"),
-        "the Huawei SDK run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-
-    // GaussDB(DWS): its SDK binds a cluster to that CMK, reads encrypt-info, rotates the key.
-    let key_id = stdout.lines().find_map(|l| l.strip_prefix("cmk key_id: ")).expect("the KMS run names its CMK");
-    let output = Command::new(&python)
-        .arg(repo_root().join("tests/interop/huawei_dws_sdk.py"))
-        .args(["--port", &server.http_addr.port().to_string(), "--key-id", key_id])
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    assert!(
-        output.status.success() && stdout.contains("passed"),
-        "the DWS SDK run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let http_port = server.http_addr.port().to_string();
+    let kms = [
+        "--port",
+        &http_port,
+        "--kmip-port",
+        &server.addr.port().to_string(),
+        "--certs",
+        &certs().display().to_string(),
+    ];
+    let printed = run_driver(&python, "huawei_kms_sdk.py", &kms.map(String::from));
+    let key_id = printed.lines().find_map(|l| l.strip_prefix("cmk key_id: ")).expect("the KMS run names its CMK");
+    run_driver(&python, "huawei_dws_sdk.py", &["--port", &http_port, "--key-id", key_id].map(String::from));
 }

@@ -5,36 +5,24 @@
 //! The client is `tests/interop/pykmip_client.py`, run with `$KMIP_PYTHON`, which
 //! `scripts/test-all.sh` points at a venv holding pykmip==0.11.0.
 
-use std::process::Command;
+use kmip_test_support::certs;
 
-use kmip_test_support::{certs, repo_root};
-
-use crate::support::kmipd;
+use crate::support::{kmipd, python, run_driver};
 
 #[test]
 fn pykmip_proxy_client_at_every_version_it_speaks() {
-    let Some(python) = std::env::var_os("KMIP_PYTHON") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("KMIP_PYTHON is not set: run scripts/test-all.sh, which makes the PyKMIP venv");
-        }
-        eprintln!("SKIPPED pykmip interop: KMIP_PYTHON is not set (scripts/test-all.sh sets it)");
-        return;
-    };
+    let Some(python) = python("pykmip interop") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let server = kmipd(&dir);
     for version in ["1.0", "1.1", "1.2", "1.4", "2.0"] {
-        let output = Command::new(&python)
-            .arg(repo_root().join("tests/interop/pykmip_client.py"))
-            .args(["--port", &server.addr.port().to_string(), "--version", version, "--certs"])
-            .arg(certs())
-            .output()
-            .expect("python runs");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        print!("{stdout}");
-        assert!(
-            output.status.success() && stdout.contains("passed"),
-            "PyKMIP at {version} failed:\n{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let args = [
+            "--port",
+            &server.addr.port().to_string(),
+            "--version",
+            version,
+            "--certs",
+            &certs().display().to_string(),
+        ];
+        run_driver(&python, "pykmip_client.py", &args.map(String::from));
     }
 }

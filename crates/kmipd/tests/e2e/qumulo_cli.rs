@@ -5,37 +5,25 @@
 //!
 //! The driver is `tests/interop/qumulo_qq.py`, run with `$KMIP_PYTHON`.
 
-use std::process::Command;
+use kmip_test_support::certs;
 
-use kmip_test_support::{certs, repo_root};
-
-use crate::support::kmipd;
+use crate::support::{kmipd, python, run_driver};
 
 #[test]
 fn qq_sets_the_key_store_and_sees_every_status() {
-    let Some(python) = std::env::var_os("KMIP_PYTHON") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("KMIP_PYTHON is not set: run scripts/test-all.sh, which makes the venv");
-        }
-        eprintln!("SKIPPED qq: KMIP_PYTHON is not set (scripts/test-all.sh sets it)");
-        return;
-    };
+    let Some(python) = python("qq") else { return };
     let (dir_a, dir_b) = (tempfile::tempdir().expect("temp dir"), tempfile::tempdir().expect("temp dir"));
     let cluster_view = kmipd(&dir_a);
     let kms = kmipd(&dir_b);
-    let output = Command::new(&python)
-        .arg(repo_root().join("tests/interop/qumulo_qq.py"))
-        .args(["--http-port", &cluster_view.http_addr.port().to_string()])
-        .args(["--kms-port", &kms.addr.port().to_string()])
-        .args(["--kms-pid", &kms.pid().expect("running").to_string(), "--certs"])
-        .arg(certs())
-        .output()
-        .expect("python runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    print!("{stdout}");
-    assert!(
-        output.status.success() && stdout.contains("passed"),
-        "the qq run failed:\n{stdout}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let args = [
+        "--http-port",
+        &cluster_view.http_addr.port().to_string(),
+        "--kms-port",
+        &kms.addr.port().to_string(),
+        "--kms-pid",
+        &kms.pid().expect("running").to_string(),
+        "--certs",
+        &certs().display().to_string(),
+    ];
+    run_driver(&python, "qumulo_qq.py", &args.map(String::from));
 }

@@ -4,17 +4,11 @@
 
 use std::process::Command;
 
-use crate::support::kmipd;
+use crate::support::{kmipd, python};
 
 #[test]
 fn schemathesis_finds_no_server_error_and_no_schema_violation() {
-    let Some(python) = std::env::var_os("KMIP_PYTHON") else {
-        if std::env::var_os("CI").is_some() {
-            panic!("KMIP_PYTHON is not set: run scripts/test-all.sh, which makes the venv");
-        }
-        eprintln!("SKIPPED schemathesis: KMIP_PYTHON is not set (scripts/test-all.sh sets it)");
-        return;
-    };
+    let Some(python) = python("schemathesis") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let server = kmipd(&dir);
     let base = format!("https://{}", server.http_addr);

@@ -72,3 +72,34 @@ pub(crate) fn key_bytes(client: &mut Client, version: ProtocolVersion, uid: &str
         other => panic!("not a Get response: {other:?}"),
     }
 }
+
+/// The Python of the venv `scripts/test-all.sh` makes (`$KMIP_PYTHON`). Outside the test
+/// command the real-client tests skip, loudly; under CI a missing venv is a failure.
+pub(crate) fn python(what: &str) -> Option<std::ffi::OsString> {
+    let python = std::env::var_os("KMIP_PYTHON");
+    if python.is_none() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "KMIP_PYTHON is not set: run scripts/test-all.sh, which makes the venv"
+        );
+        eprintln!("SKIPPED {what}: KMIP_PYTHON is not set (scripts/test-all.sh sets it)");
+    }
+    python
+}
+
+/// Runs a driver from `tests/interop/` and checks it said it passed; returns what it printed.
+pub(crate) fn run_driver(python: &std::ffi::OsStr, script: &str, args: &[String]) -> String {
+    let output = std::process::Command::new(python)
+        .arg(kmip_test_support::repo_root().join("tests/interop").join(script))
+        .args(args)
+        .output()
+        .expect("python runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    print!("{stdout}");
+    assert!(
+        output.status.success() && stdout.contains("passed"),
+        "{script} failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
