@@ -24,14 +24,6 @@ pub(crate) const SERVER_MANAGED: [Tag; 12] = [
     Tag::NEVER_EXTRACTABLE,
 ];
 
-/// Attributes of which an object has at most one.
-pub(crate) fn is_single_valued(tag: Tag) -> bool {
-    !matches!(
-        tag,
-        Tag::NAME | Tag::OBJECT_GROUP | Tag::LINK | Tag::APPLICATION_SPECIFIC_INFORMATION | Tag::ALTERNATIVE_NAME
-    )
-}
-
 fn date(object: &StoredObject, tag: Tag) -> Option<i64> {
     match object.first(tag)?.value.value {
         Value::DateTime(t) => Some(t),

@@ -313,6 +313,17 @@ pub fn typed_value<T: Decode>(item: &Item) -> Result<T, DecodeError> {
     T::decode(field)
 }
 
+/// Whether an object may carry several instances of the attribute.
+///
+/// > KMIP 1.4 §3: Name, Object Group, Link, Application Specific Information and Alternative
+/// > Name are the standard attributes with "Multiple instances permitted: Yes".
+pub fn is_single_valued(tag: Tag) -> bool {
+    !matches!(
+        tag,
+        Tag::NAME | Tag::OBJECT_GROUP | Tag::LINK | Tag::APPLICATION_SPECIFIC_INFORMATION | Tag::ALTERNATIVE_NAME
+    )
+}
+
 /// The first protocol version that defines an attribute. A server must not send an attribute
 /// to a client of an earlier version (Cosmian KMS issue 687: a KMIP 1.0 client failed on the
 /// 1.1 `Fresh` attribute).

@@ -9,8 +9,9 @@ use kmip_proto::{Attribute, AttributeName, Name};
 use ttlv::Tag;
 
 use crate::OpError;
-use crate::objects::{SERVER_MANAGED, effective_state, is_single_valued, settle_state, touch};
+use crate::objects::{SERVER_MANAGED, effective_state, settle_state, touch};
 use crate::service::Ctx;
+use kmip_proto::attribute::is_single_valued;
 
 fn attribute_error(reason: ResultReason, message: String) -> OpError {
     OpError::Attribute { reason, message }

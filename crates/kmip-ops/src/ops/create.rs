@@ -8,8 +8,9 @@ use ttlv::{Tag, Value};
 
 use crate::OpError;
 use crate::keys::{check_length, digest_attribute, material, new_uid, random_bytes, rng_attribute, symmetric_key};
-use crate::objects::{SERVER_MANAGED, is_single_valued, settle_state};
+use crate::objects::{SERVER_MANAGED, settle_state};
 use crate::service::Ctx;
+use kmip_proto::attribute::is_single_valued;
 
 /// The attributes a client asked for, checked: none the server manages, no second value of
 /// a single-valued one.
