@@ -318,22 +318,7 @@ fn parameters(mode: BlockCipherMode) -> CryptographicParameters {
     CryptographicParameters {
         block_cipher_mode: Some(mode),
         padding_method: (mode == BlockCipherMode::CBC).then_some(PaddingMethod::PKCS5),
-        hashing_algorithm: None,
-        key_role_type: None,
-        digital_signature_algorithm: None,
-        cryptographic_algorithm: None,
-        random_iv: None,
-        iv_length: None,
-        tag_length: None,
-        fixed_field_length: None,
-        invocation_field_length: None,
-        counter_length: None,
-        initial_counter_value: None,
-        salt_length: None,
-        mask_generator: None,
-        mask_generator_hashing_algorithm: None,
-        p_source: None,
-        trailer_field: None,
+        ..CryptographicParameters::default()
     }
 }
 

@@ -128,7 +128,12 @@ fn data_encrypted_before_a_rotation_decrypts_after_it() {
     let svc = service(dir.path(), &clock);
     let key_id = new_cmk(&svc);
     let uid = svc.cmk(&key_id).expect("cmk").versions[0].uid.clone();
-    let gcm = || Some(CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..empty_params() });
+    let gcm = || {
+        Some(CryptographicParameters {
+            block_cipher_mode: Some(BlockCipherMode::GCM),
+            ..CryptographicParameters::default()
+        })
+    };
     let encrypt = encrypt_request(&uid, gcm());
     let ResponsePayload::Encrypt(sealed) = call(&svc, Operation::ENCRYPT, RequestPayload::Encrypt(encrypt)) else {
         panic!("Encrypt")
@@ -175,29 +180,6 @@ fn encrypt_request(uid: &str, parameters: Option<CryptographicParameters>) -> En
         init_indicator: None,
         final_indicator: None,
         authenticated_encryption_additional_data: None,
-    }
-}
-
-fn empty_params() -> CryptographicParameters {
-    CryptographicParameters {
-        block_cipher_mode: None,
-        padding_method: None,
-        hashing_algorithm: None,
-        key_role_type: None,
-        digital_signature_algorithm: None,
-        cryptographic_algorithm: None,
-        random_iv: None,
-        iv_length: None,
-        tag_length: None,
-        fixed_field_length: None,
-        invocation_field_length: None,
-        counter_length: None,
-        initial_counter_value: None,
-        salt_length: None,
-        mask_generator: None,
-        mask_generator_hashing_algorithm: None,
-        p_source: None,
-        trailer_field: None,
     }
 }
 

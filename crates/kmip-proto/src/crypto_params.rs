@@ -9,6 +9,8 @@ use crate::codec::kmip_struct;
 
 kmip_struct! {
     /// How to run a cryptographic operation: mode, padding, hash, IV and tag lengths.
+    /// Every field is optional, so `Default` is "no parameters".
+    #[derive(Default)]
     pub struct CryptographicParameters {
         /// Block Cipher Mode.
         pub block_cipher_mode: opt BlockCipherMode = BLOCK_CIPHER_MODE,
