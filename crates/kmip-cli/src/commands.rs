@@ -318,6 +318,9 @@ fn parameters(mode: BlockCipherMode) -> CryptographicParameters {
     CryptographicParameters {
         block_cipher_mode: Some(mode),
         padding_method: (mode == BlockCipherMode::CBC).then_some(PaddingMethod::PKCS5),
+        // Optional for kmipd, which knows the key's algorithm; PyKMIP's server requires it.
+        cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+        tag_length: (mode == BlockCipherMode::GCM).then_some(16),
         ..CryptographicParameters::default()
     }
 }
