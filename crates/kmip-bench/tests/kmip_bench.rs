@@ -1,23 +1,10 @@
 //! kmip-bench against a spawned kmipd: every operation runs without errors, the counts add up,
 //! and the JSON carries what scripts read. This checks behaviour, never speed.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kmip_test_support::{Kmipd, certs};
+use kmip_test_support::{Kmipd, certs, kmipd_beside};
 use serde_json::Value;
-
-/// kmipd sits beside kmip-bench in the target directory; build it if this package runs alone.
-fn kmipd_binary() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_BIN_EXE_kmip-bench")).with_file_name(format!("kmipd{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "kmipd"]).status().expect("cargo runs");
-        assert!(status.success(), "cargo build -p kmipd");
-    }
-    path
-}
 
 fn bench(server: &Kmipd, args: &[&str]) -> Value {
     let certs = certs();
@@ -40,7 +27,7 @@ fn bench(server: &Kmipd, args: &[&str]) -> Value {
 #[test]
 fn every_operation_runs_clean_and_is_counted() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Kmipd::spawn(kmipd_binary().to_str().expect("utf-8"), dir.path());
+    let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmip-bench")).to_str().expect("utf-8"), dir.path());
     let pid = server.pid().expect("running").to_string();
     let ops = ["create", "get", "get-attributes", "locate", "encrypt", "decrypt", "activate", "rekey", "destroy"];
     let mut args =

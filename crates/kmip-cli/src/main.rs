@@ -50,7 +50,7 @@ struct Connection {
     #[arg(long, env = "KMIPCTL_CA", global = true)]
     ca: Option<PathBuf>,
     /// KMIP protocol version of the requests.
-    #[arg(long, env = "KMIPCTL_KMIP_VERSION", global = true, default_value = "2.1", value_parser = parse_version)]
+    #[arg(long, env = "KMIPCTL_KMIP_VERSION", global = true, default_value = "2.1")]
     kmip_version: ProtocolVersion,
 }
 
@@ -176,11 +176,6 @@ enum Reason {
     KeyCompromise,
     Superseded,
     CessationOfOperation,
-}
-
-fn parse_version(text: &str) -> Result<ProtocolVersion, String> {
-    let parsed = text.split_once('.').and_then(|(a, b)| Some(ProtocolVersion::new(a.parse().ok()?, b.parse().ok()?)));
-    parsed.filter(|v| v.is_supported()).ok_or_else(|| format!("expected one of 1.0 .. 1.4, 2.0, 2.1; got {text:?}"))
 }
 
 fn main() -> ExitCode {

@@ -1,22 +1,9 @@
 //! kmipctl against a spawned kmipd: the binary, real mutual TLS, its output and exit codes.
 
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kmip_test_support::{Kmipd, certs};
+use kmip_test_support::{Kmipd, certs, kmipd_beside};
 use serde_json::Value;
-
-/// kmipd sits beside kmipctl in the target directory; build it if this package's tests run alone.
-fn kmipd_binary() -> PathBuf {
-    let path =
-        Path::new(env!("CARGO_BIN_EXE_kmipctl")).with_file_name(format!("kmipd{}", std::env::consts::EXE_SUFFIX));
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo).args(["build", "-p", "kmipd"]).status().expect("cargo runs");
-        assert!(status.success(), "cargo build -p kmipd");
-    }
-    path
-}
 
 struct Ctl<'a> {
     server: &'a Kmipd,
@@ -53,7 +40,7 @@ impl Ctl<'_> {
 #[test]
 fn kmipctl_manages_keys_over_mutual_tls() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Kmipd::spawn(kmipd_binary().to_str().expect("utf-8 path"), dir.path());
+    let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmipctl")).to_str().expect("utf-8 path"), dir.path());
     let ctl = Ctl { server: &server, identity: "client" };
 
     let versions = ctl.json(&["discover"]);
@@ -122,7 +109,7 @@ fn kmipctl_manages_keys_over_mutual_tls() {
 #[test]
 fn kmipctl_reads_a_profile_and_refuses_a_wrong_identity() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Kmipd::spawn(kmipd_binary().to_str().expect("utf-8 path"), dir.path());
+    let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmipctl")).to_str().expect("utf-8 path"), dir.path());
     let certs = certs();
     let profile = dir.path().join("profile.toml");
     std::fs::write(

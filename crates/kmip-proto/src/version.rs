@@ -53,6 +53,16 @@ impl ProtocolVersion {
     }
 }
 
+/// Parses `MAJOR.MINOR`, accepting only the versions this model speaks (command-line flags).
+impl std::str::FromStr for ProtocolVersion {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parsed = text.split_once('.').and_then(|(a, b)| Some(Self::new(a.parse().ok()?, b.parse().ok()?)));
+        parsed.filter(|v| v.is_supported()).ok_or_else(|| format!("expected one of 1.0 .. 1.4, 2.0, 2.1; got {text:?}"))
+    }
+}
+
 impl std::fmt::Display for ProtocolVersion {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.major, self.minor)

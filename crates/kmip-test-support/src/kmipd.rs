@@ -24,6 +24,18 @@ pub fn certs() -> PathBuf {
     repo_root().join("certs")
 }
 
+/// The kmipd binary beside another binary of the workspace (`env!("CARGO_BIN_EXE_...")` of a
+/// package whose tests need a server), built first when only that package's tests were built.
+pub fn kmipd_beside(exe: &str) -> PathBuf {
+    let path = Path::new(exe).with_file_name(format!("kmipd{}", std::env::consts::EXE_SUFFIX));
+    if !path.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = Command::new(cargo).args(["build", "-p", "kmipd"]).status().expect("cargo runs");
+        assert!(status.success(), "cargo build -p kmipd");
+    }
+    path
+}
+
 /// A kmipd child process; killed when dropped.
 #[derive(Debug)]
 pub struct Kmipd {
