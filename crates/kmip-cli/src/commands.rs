@@ -39,19 +39,22 @@ pub fn name(value: &str) -> Attribute {
     ))
 }
 
-/// A text rendering of an attribute value for people; byte strings appear as their length.
-fn show(value: &ttlv::Value) -> Value {
-    match value {
+/// A rendering of an attribute value for people: enumerations by name, byte strings in hex.
+fn show(item: &Item) -> Value {
+    match &item.value {
         ttlv::Value::TextString(t) => json!(t),
         ttlv::Value::Integer(i) => json!(i),
         ttlv::Value::LongInteger(i) => json!(i),
-        ttlv::Value::Enumeration(e) => json!(e),
+        ttlv::Value::Enumeration(e) => match ttlv::dict::enum_kind(item.tag).and_then(|kind| kind.value_name(*e)) {
+            Some(name) => json!(name),
+            None => json!(e),
+        },
         ttlv::Value::Boolean(b) => json!(b),
         ttlv::Value::DateTime(t) => json!(t),
         ttlv::Value::Interval(i) => json!(i),
         ttlv::Value::ByteString(b) => json!(hex::encode(b)),
         ttlv::Value::Structure(children) => {
-            Value::Object(children.iter().map(|c| (format!("{:?}", c.tag), show(&c.value))).collect())
+            Value::Object(children.iter().map(|c| (format!("{:?}", c.tag), show(c))).collect())
         }
         other => json!(format!("{other:?}")),
     }
@@ -191,7 +194,7 @@ pub fn attributes(client: &mut Client, v: ProtocolVersion, uid: &str, names: &[S
     let mut out = serde_json::Map::new();
     for attribute in attrs.attributes {
         let key = attribute.name.v1_name().into_owned();
-        let value = show(&attribute.value.value);
+        let value = show(&attribute.value);
         match out.get_mut(&key) {
             Some(Value::Array(list)) => list.push(value),
             Some(first) => *first = json!([first.clone(), value]),

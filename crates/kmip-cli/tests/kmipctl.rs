@@ -80,7 +80,7 @@ fn kmipctl_manages_keys_over_mutual_tls() {
     ctl.json(&["set-attribute", &uid, "Object Group", "ctl-group"]);
     let attributes = ctl.json(&["attributes", &uid]);
     assert_eq!(attributes["Object Group"], "ctl-group");
-    assert_eq!(attributes["State"], 2, "Active");
+    assert_eq!(attributes["State"], "Active");
 
     // Automatic rotation through the Rotate attributes, then off again.
     let on = ctl.json(&["rotation", &uid, "--every-days", "30"]);
