@@ -99,10 +99,10 @@ pub fn run(
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
-    let limit = match (phase.operations, phase.op.consumes_keys()) {
-        (Some(n), true) => Some(n.min(keys.len() as u64)),
-        (limit, true) => Some(limit.unwrap_or(u64::MAX).min(keys.len() as u64)),
-        (limit, false) => limit,
+    // A consumed key cannot be used twice, so such a phase stops when the keys run out.
+    let limit = match phase.op.consumes_keys() {
+        true => Some(phase.operations.unwrap_or(u64::MAX).min(keys.len() as u64)),
+        false => phase.operations,
     };
     let cpu_before = cpu();
     let started = Instant::now();
