@@ -122,16 +122,7 @@ pub fn request(op: Op, v: ProtocolVersion, key: &Key) -> Vec<u8> {
     let uid = Some(key.uid.clone());
     let (operation, payload) = match op {
         Op::Create => {
-            let list = vec![
-                Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, ttlv::Value::Enumeration(CryptographicAlgorithm::AES.0)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, ttlv::Value::Integer(256)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, ttlv::Value::Integer(0x0C)),
-            ];
-            let request = CreateRequest {
-                object_type: kmip_proto::dict::ObjectType::SYMMETRIC_KEY,
-                attributes: Attributes { list, template_names: Vec::new() },
-                protection_storage_masks: None,
-            };
+            let request = CreateRequest::symmetric_key(CryptographicAlgorithm::AES, 256, 0x0C, []);
             (Operation::CREATE, Req::Create(request))
         }
         Op::Get => {
@@ -149,7 +140,7 @@ pub fn request(op: Op, v: ProtocolVersion, key: &Key) -> Vec<u8> {
             (Operation::GET_ATTRIBUTES, Req::GetAttributes(GetAttributesRequest { unique_identifier: uid, names }))
         }
         Op::Locate => {
-            let request = LocateRequest { attributes: vec![commands::name(&key.name)], ..LocateRequest::default() };
+            let request = LocateRequest { attributes: vec![Attribute::name(&key.name)], ..LocateRequest::default() };
             (Operation::LOCATE, Req::Locate(request))
         }
         Op::Encrypt => {

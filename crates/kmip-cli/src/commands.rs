@@ -3,8 +3,8 @@
 
 use kmip_proto::attribute::is_single_valued;
 use kmip_proto::dict::{
-    BlockCipherMode, CryptographicAlgorithm, KeyFormatType, NameType, ObjectType, Operation, PaddingMethod,
-    QueryFunction, RevocationReasonCode, SecretDataType,
+    BlockCipherMode, CryptographicAlgorithm, KeyFormatType, ObjectType, Operation, PaddingMethod, QueryFunction,
+    RevocationReasonCode, SecretDataType,
 };
 use kmip_proto::object::{KeyObject, SecretData};
 use kmip_proto::payload::{
@@ -26,17 +26,6 @@ fn unexpected(what: &str) -> ClientError {
         reason: "UnexpectedResponse".into(),
         message: format!("the server did not answer with {what}"),
     }
-}
-
-/// A Name attribute.
-pub fn name(value: &str) -> Attribute {
-    Attribute::from_item(Item::structure(
-        Tag::NAME,
-        vec![
-            Item::new(Tag::NAME_VALUE, ttlv::Value::TextString(value.into())),
-            Item::new(Tag::NAME_TYPE, ttlv::Value::Enumeration(NameType::UNINTERPRETED_TEXT_STRING.0)),
-        ],
-    ))
 }
 
 /// A rendering of an attribute value for people: enumerations by name, byte strings in hex.
@@ -98,17 +87,7 @@ pub fn create(
     activate: bool,
 ) -> Result<Value, ClientError> {
     let mask = if algorithm == CryptographicAlgorithm::AES { 0x0C } else { 0x80 | 0x100 };
-    let mut list = vec![
-        Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, ttlv::Value::Enumeration(algorithm.0)),
-        Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, ttlv::Value::Integer(length)),
-        Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, ttlv::Value::Integer(mask)),
-    ];
-    list.extend(key_name.map(name));
-    let request = CreateRequest {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        attributes: Attributes { list, template_names: Vec::new() },
-        protection_storage_masks: None,
-    };
+    let request = CreateRequest::symmetric_key(algorithm, length, mask, key_name.map(Attribute::name));
     let Resp::Create(created) = client.call(v, Operation::CREATE, Req::Create(request))? else {
         return Err(unexpected("a created key"));
     };
@@ -148,7 +127,8 @@ pub fn register(
         let block = key_block(KeyFormatType::RAW, Some(CryptographicAlgorithm::AES));
         (ObjectType::SYMMETRIC_KEY, ManagedObject::SymmetricKey(KeyObject { key_block: block }))
     };
-    let attributes = Attributes { list: key_name.map(name).into_iter().collect(), template_names: Vec::new() };
+    let attributes =
+        Attributes { list: key_name.map(Attribute::name).into_iter().collect(), template_names: Vec::new() };
     let request = RegisterRequest { object_type, attributes, object, protection_storage_masks: None };
     match client.call(v, Operation::REGISTER, Req::Register(request))? {
         Resp::Register(r) => Ok(json!({"unique_identifier": r.unique_identifier})),
@@ -222,7 +202,7 @@ pub fn set_attribute(
         _ => true,
     };
     let attribute = match name_of {
-        AttributeName::Standard(Tag::NAME) => name(value),
+        AttributeName::Standard(Tag::NAME) => Attribute::name(value),
         AttributeName::Standard(tag) => Attribute::new(tag, ttlv::Value::TextString(value.into())),
         custom => Attribute {
             index: None,
@@ -265,7 +245,7 @@ pub fn locate(
     group: Option<&str>,
     max: Option<i32>,
 ) -> Result<Value, ClientError> {
-    let mut attributes: Vec<Attribute> = key_name.map(name).into_iter().collect();
+    let mut attributes: Vec<Attribute> = key_name.map(Attribute::name).into_iter().collect();
     attributes.extend(group.map(|g| Attribute::new(Tag::OBJECT_GROUP, ttlv::Value::TextString(g.into()))));
     let request = LocateRequest { maximum_items: max, attributes, ..LocateRequest::default() };
     match client.call(v, Operation::LOCATE, Req::Locate(request))? {

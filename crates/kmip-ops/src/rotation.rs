@@ -168,13 +168,6 @@ impl Service {
             policy: RotationPolicy::default(),
             versions: vec![CmkVersion { uid: uid.clone(), created: now, origin: VersionOrigin::Initial }],
         };
-        let name = Item::structure(
-            Tag::NAME,
-            vec![
-                Item::new(Tag::NAME_VALUE, Value::TextString(spec.alias)),
-                Item::new(Tag::NAME_TYPE, Value::Enumeration(NameType::UNINTERPRETED_TEXT_STRING.0)),
-            ],
-        );
         let mut object = StoredObject {
             uid,
             owner: spec.owner,
@@ -187,7 +180,7 @@ impl Service {
                 Attribute::new(Tag::INITIAL_DATE, Value::DateTime(now)),
                 Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(now)),
                 Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(now)),
-                Attribute::from_item(name),
+                Attribute::name(&spec.alias),
                 crate::keys::digest_attribute(bytes.secret_bytes()),
                 rng_attribute(),
             ],

@@ -142,6 +142,17 @@ impl Attribute {
         Attribute { name: AttributeName::Standard(tag), index: None, value: Item::new(tag, value) }
     }
 
+    /// A Name attribute of type Uninterpreted Text String, the kind clients give keys.
+    pub fn name(value: &str) -> Self {
+        Self::from_item(Item::structure(
+            Tag::NAME,
+            vec![
+                Item::new(Tag::NAME_VALUE, Value::TextString(value.to_owned())),
+                Item::new(Tag::NAME_TYPE, Value::Enumeration(ttlv::dict::NameType::UNINTERPRETED_TEXT_STRING.0)),
+            ],
+        ))
+    }
+
     /// A standard attribute from an item in the 2.x shape (its tag names the attribute).
     pub fn from_item(item: Item) -> Self {
         Attribute { name: AttributeName::Standard(item.tag), index: None, value: item }

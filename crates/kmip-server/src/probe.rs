@@ -7,18 +7,18 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use kmip_proto::dict::{CryptographicAlgorithm, NameType, ObjectType, Operation, ResultReason, ResultStatus, State};
+use kmip_proto::dict::{CryptographicAlgorithm, Operation, ResultReason, ResultStatus, State};
 use kmip_proto::payload::{CreateRequest, GetAttributesRequest, GetRequest, UidRequest};
 use kmip_proto::{
-    Attribute, AttributeName, Attributes, ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem,
-    ResponseMessage, ResponsePayload,
+    Attribute, AttributeName, ProtocolVersion, RequestMessage, RequestPayload, ResponseBatchItem, ResponseMessage,
+    ResponsePayload,
 };
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
-use ttlv::{HEADER_LEN, Item, Limits, Tag, Value, message_len};
+use ttlv::{HEADER_LEN, Limits, Tag, Value, message_len};
 
 /// How long a probe may take in all.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -179,25 +179,7 @@ pub(crate) async fn probe(target: &KmsTarget, key_id: &str) -> ProbeStatus {
 
 /// Creates an AES-256 key with this name and activates it, as Qumulo's keys/create does.
 pub(crate) async fn create_key(target: &KmsTarget, name: &str) -> Result<String, String> {
-    let create = CreateRequest {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        attributes: Attributes {
-            list: vec![
-                Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(CryptographicAlgorithm::AES.0)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(256)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(0x0C)),
-                Attribute::from_item(Item::structure(
-                    Tag::NAME,
-                    vec![
-                        Item::new(Tag::NAME_VALUE, Value::TextString(name.to_owned())),
-                        Item::new(Tag::NAME_TYPE, Value::Enumeration(NameType::UNINTERPRETED_TEXT_STRING.0)),
-                    ],
-                )),
-            ],
-            template_names: Vec::new(),
-        },
-        protection_storage_masks: None,
-    };
+    let create = CreateRequest::symmetric_key(CryptographicAlgorithm::AES, 256, 0x0C, [Attribute::name(name)]);
     let activate = UidRequest { unique_identifier: None };
     let items = call(
         target,

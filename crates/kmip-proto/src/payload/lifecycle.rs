@@ -24,6 +24,30 @@ pub struct CreateRequest {
     pub protection_storage_masks: Option<Item>,
 }
 
+impl CreateRequest {
+    /// Create a symmetric key of this algorithm, length (bits) and Cryptographic Usage Mask,
+    /// with further attributes (a Name, an Object Group...).
+    pub fn symmetric_key(
+        algorithm: ttlv::dict::CryptographicAlgorithm,
+        length: i32,
+        usage_mask: i32,
+        more: impl IntoIterator<Item = crate::Attribute>,
+    ) -> Self {
+        use crate::Attribute;
+        let mut list = vec![
+            Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, ttlv::Value::Enumeration(algorithm.0)),
+            Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, ttlv::Value::Integer(length)),
+            Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, ttlv::Value::Integer(usage_mask)),
+        ];
+        list.extend(more);
+        CreateRequest {
+            object_type: ObjectType::SYMMETRIC_KEY,
+            attributes: Attributes { list, template_names: Vec::new() },
+            protection_storage_masks: None,
+        }
+    }
+}
+
 impl Decode for CreateRequest {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         let (parent, offset) = (field.tag, field.offset);

@@ -4,12 +4,12 @@ use kmip_proto::dict::{Operation, ResultReason};
 use kmip_proto::payload::{GetRequest, LocateRequest, ModifyAttributeRequest};
 use kmip_proto::{ProtocolVersion, RequestPayload, ResponsePayload};
 
-use crate::support::{create_key, kmipd, name, ok, uid_request};
+use crate::support::{create_key, kmipd, ok, uid_request};
 
 const V: ProtocolVersion = ProtocolVersion::V1_2;
 
 fn locate_by_name(client: &mut kmip_test_support::Client, value: &str) -> Vec<String> {
-    let request = LocateRequest { attributes: vec![name(value)], ..LocateRequest::default() };
+    let request = LocateRequest { attributes: vec![kmip_proto::Attribute::name(value)], ..LocateRequest::default() };
     match ok(client.call(V, Operation::LOCATE, RequestPayload::Locate(request))) {
         ResponsePayload::Locate(r) => r.unique_identifiers,
         other => panic!("{other:?}"),
@@ -38,8 +38,11 @@ fn one_client_cannot_touch_anothers_keys() {
     denied(bob.call(V, Operation::GET, RequestPayload::Get(get.clone())));
     denied(bob.call(V, Operation::DESTROY, RequestPayload::Destroy(uid_request(&uid))));
     denied(bob.call(V, Operation::ACTIVATE, RequestPayload::Activate(uid_request(&uid))));
-    let modify =
-        ModifyAttributeRequest { unique_identifier: Some(uid.clone()), current: None, attribute: name("stolen") };
+    let modify = ModifyAttributeRequest {
+        unique_identifier: Some(uid.clone()),
+        current: None,
+        attribute: kmip_proto::Attribute::name("stolen"),
+    };
     denied(bob.call(V, Operation::MODIFY_ATTRIBUTE, RequestPayload::ModifyAttribute(modify)));
     assert!(locate_by_name(&mut bob, "alice-key").is_empty(), "Locate shows Bob nothing of Alice's");
 

@@ -1,39 +1,21 @@
 //! Payload builders the tests share.
 
-use kmip_proto::dict::{CryptographicAlgorithm, NameType, ObjectType, Operation, ResultStatus};
+use kmip_proto::dict::{CryptographicAlgorithm, Operation, ResultStatus};
 use kmip_proto::payload::{CreateRequest, UidRequest};
-use kmip_proto::{Attribute, Attributes, ProtocolVersion, RequestPayload, ResponseBatchItem, ResponsePayload};
+use kmip_proto::{Attribute, ProtocolVersion, RequestPayload, ResponseBatchItem, ResponsePayload};
 use kmip_test_support::{Client, Kmipd};
-use ttlv::{Item, Tag, Value};
 
 pub(crate) fn kmipd(dir: &tempfile::TempDir) -> Kmipd {
     Kmipd::spawn(env!("CARGO_BIN_EXE_kmipd"), dir.path())
 }
 
-pub(crate) fn name(value: &str) -> Attribute {
-    Attribute::from_item(Item::structure(
-        Tag::NAME,
-        vec![
-            Item::new(Tag::NAME_VALUE, Value::TextString(value.into())),
-            Item::new(Tag::NAME_TYPE, Value::Enumeration(NameType::UNINTERPRETED_TEXT_STRING.0)),
-        ],
-    ))
-}
-
 pub(crate) fn create_aes(name_value: &str) -> RequestPayload {
-    RequestPayload::Create(CreateRequest {
-        object_type: ObjectType::SYMMETRIC_KEY,
-        attributes: Attributes {
-            list: vec![
-                Attribute::new(Tag::CRYPTOGRAPHIC_ALGORITHM, Value::Enumeration(CryptographicAlgorithm::AES.0)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(256)),
-                Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(0x0C)),
-                name(name_value),
-            ],
-            template_names: Vec::new(),
-        },
-        protection_storage_masks: None,
-    })
+    RequestPayload::Create(CreateRequest::symmetric_key(
+        CryptographicAlgorithm::AES,
+        256,
+        0x0C,
+        [Attribute::name(name_value)],
+    ))
 }
 
 pub(crate) fn uid_request(uid: &str) -> UidRequest {
