@@ -10,7 +10,6 @@ Binds a cluster to the CMK KEY_ID (encrypt), reads its encrypt-info, rotates its
 """
 import argparse
 import re
-import sys
 import warnings
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
@@ -26,15 +25,10 @@ from huaweicloudsdkdws.v2 import (
     ShowClusterEncryptInfoRequest,
 )
 
+from checks import check
+
 warnings.filterwarnings("ignore", message="Unverified HTTPS request")
 DWS_TIME = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
-
-
-def check(label, condition):
-    if not condition:
-        print("FAIL " + label)
-        sys.exit(1)
-    print("ok   " + label)
 
 
 def main():

@@ -8,7 +8,6 @@ Run by crates/kmipd/tests/e2e/huawei.rs with the venv scripts/test-all.sh makes:
 Prints one line per step and exits non-zero on the first failure.
 """
 import argparse
-import sys
 import warnings
 
 import requests
@@ -30,16 +29,11 @@ from huaweicloudsdkkms.v2 import (
     UpdateKeyRotationIntervalRequestBody,
 )
 
+from checks import check
+
 
 # The dev PKI's CA is not in the system store, and the SDK is told not to verify: say it once.
 warnings.filterwarnings("ignore", message="Unverified HTTPS request")
-
-
-def check(label, condition):
-    if not condition:
-        print("FAIL " + label)
-        sys.exit(1)
-    print("ok   " + label)
 
 
 def main():

@@ -8,11 +8,12 @@ Run by crates/kmipd/tests/e2e/pykmip.rs (with the venv that scripts/test-all.sh 
 Prints one line per step and exits non-zero on the first failure.
 """
 import argparse
-import sys
 
 from kmip.core import enums
 from kmip.pie import objects
 from kmip.pie.client import ProxyKmipClient
+
+from checks import check
 
 VERSIONS = {
     "1.0": enums.KMIPVersion.KMIP_1_0,
@@ -22,13 +23,6 @@ VERSIONS = {
     "1.4": enums.KMIPVersion.KMIP_1_4,
     "2.0": enums.KMIPVersion.KMIP_2_0,
 }
-
-
-def check(label, condition):
-    if not condition:
-        print("FAIL " + label)
-        sys.exit(1)
-    print("ok   " + label)
 
 
 def main():

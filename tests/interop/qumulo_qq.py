@@ -20,12 +20,7 @@ import time
 from kmip.core import enums
 from kmip.pie.client import ProxyKmipClient
 
-
-def check(label, condition):
-    if not condition:
-        print("FAIL " + label)
-        sys.exit(1)
-    print("ok   " + label)
+from checks import check
 
 
 def main():
