@@ -75,27 +75,23 @@ pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, byte
     })
 }
 
-/// The raw bytes of an object's key material, when it is held as bytes in the clear.
-pub(crate) fn material(object: &ManagedObject) -> Option<&SecretBytes> {
-    match &object.key_block()?.key_value {
-        Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) => Some(bytes),
-        _ => None,
-    }
-}
-
-/// The Digest attribute: SHA-256 over the key in Raw format.
+/// The Digest attribute of an object whose value is held as bytes: SHA-256 over the key
+/// material in the format it is held in.
 ///
 /// > KMIP 1.4 §3.17: "the Digest attribute SHALL be calculated ... over the Key Material in
-/// > the Raw format" for symmetric keys, with SHA-256 as the default algorithm.
-pub(crate) fn digest_attribute(bytes: &[u8]) -> Attribute {
-    Attribute::from_item(Item::structure(
+/// > the Raw format" for symmetric keys, and over the format the key is registered or
+/// > generated in for others (the profiles' RSA keys: PKCS#1), with SHA-256 as the default.
+pub(crate) fn digest_attribute(object: &ManagedObject) -> Option<Attribute> {
+    let block = object.key_block()?;
+    let Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) = &block.key_value else { return None };
+    Some(Attribute::from_item(Item::structure(
         Tag::DIGEST,
         vec![
             Item::new(Tag::HASHING_ALGORITHM, Value::Enumeration(HashingAlgorithm::SHA_256.0)),
-            Item::new(Tag::DIGEST_VALUE, Value::ByteString(digest(&SHA256, bytes).as_ref().to_vec())),
-            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(KeyFormatType::RAW.0)),
+            Item::new(Tag::DIGEST_VALUE, Value::ByteString(digest(&SHA256, bytes.secret_bytes()).as_ref().to_vec())),
+            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(block.key_format_type.0)),
         ],
-    ))
+    )))
 }
 
 /// The Random Number Generator attribute of keys this server generates.

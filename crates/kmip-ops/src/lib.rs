@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+mod asymmetric;
 mod client;
 mod clock;
 mod error;

@@ -181,11 +181,11 @@ impl Service {
                 Attribute::new(Tag::ACTIVATION_DATE, Value::DateTime(now)),
                 Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(now)),
                 Attribute::name(&spec.alias),
-                crate::keys::digest_attribute(bytes.secret_bytes()),
                 rng_attribute(),
             ],
             object: Some(symmetric_key(CryptographicAlgorithm::AES, 256, bytes)),
         };
+        object.attributes.extend(object.object.as_ref().and_then(crate::keys::digest_attribute));
         reflect(&mut object, &record, 1, true);
         self.store.commit(vec![Change::Insert(object), Change::PutCmk(record.clone())])?;
         Ok(record)

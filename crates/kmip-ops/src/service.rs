@@ -269,6 +269,16 @@ fn dispatch(ctx: &mut Ctx<'_>, payload: Req) -> Result<(Resp, Option<String>), O
         Req::DiscoverVersions(r) => (Resp::DiscoverVersions(discover::discover_versions(r)), None),
         Req::Query(r) => (Resp::Query(discover::query(ctx, r)), None),
         Req::Create(r) => with_uid(create::create(ctx, r)?, |p| &p.unique_identifier, Resp::Create),
+        Req::CreateKeyPair(r) => {
+            let created = keypair::create_key_pair(ctx, r)?;
+            let private = created.private_key_unique_identifier.clone();
+            (Resp::CreateKeyPair(created), Some(private))
+        }
+        Req::ReKeyKeyPair(r) => {
+            let created = keypair::rekey_key_pair(ctx, r)?;
+            let private = created.private_key_unique_identifier.clone();
+            (Resp::ReKeyKeyPair(created), Some(private))
+        }
         Req::Register(r) => with_uid(create::register(ctx, r)?, |p| &p.unique_identifier, Resp::Register),
         Req::Get(r) => with_uid(read::get(ctx, r)?, |p| &p.unique_identifier, Resp::Get),
         Req::GetAttributes(r) => with_uid(read::get_attributes(ctx, r)?, |p| &p.unique_identifier, Resp::GetAttributes),
@@ -297,6 +307,10 @@ fn dispatch(ctx: &mut Ctx<'_>, payload: Req) -> Result<(Resp, Option<String>), O
         Req::Decrypt(r) => with_uid(crypto::decrypt(ctx, r)?, |p| &p.unique_identifier, Resp::Decrypt),
         Req::Mac(r) => with_uid(crypto::mac(ctx, r)?, |p| &p.unique_identifier, Resp::Mac),
         Req::MacVerify(r) => with_uid(crypto::mac_verify(ctx, r)?, |p| &p.unique_identifier, Resp::MacVerify),
+        Req::Sign(r) => with_uid(sign::sign(ctx, r)?, |p| &p.unique_identifier, Resp::Sign),
+        Req::SignatureVerify(r) => {
+            with_uid(sign::signature_verify(ctx, r)?, |p| &p.unique_identifier, Resp::SignatureVerify)
+        }
         Req::RngRetrieve(r) => (Resp::RngRetrieve(crypto::rng_retrieve(ctx, r)?), None),
         _ => return Err(OpError::OperationNotSupported),
     })

@@ -7,7 +7,7 @@ use kmip_proto::{Attribute, Attributes, ManagedObject};
 use ttlv::{Tag, Value};
 
 use crate::OpError;
-use crate::keys::{check_length, digest_attribute, material, new_uid, random_bytes, rng_attribute, symmetric_key};
+use crate::keys::{check_length, digest_attribute, new_uid, random_bytes, rng_attribute, symmetric_key};
 use crate::objects::{SERVER_MANAGED, settle_state};
 use crate::service::Ctx;
 use kmip_proto::attribute::is_single_valued;
@@ -71,9 +71,7 @@ pub(crate) fn new_object(
         attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
     }
     attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(ctx.now)));
-    if let Some(bytes) = material(&object) {
-        attributes.push(digest_attribute(bytes.secret_bytes()));
-    }
+    attributes.extend(digest_attribute(&object));
     let mut stored = StoredObject {
         uid: new_uid(&ctx.svc.rng)?,
         owner: ctx.client.subject().to_owned(),

@@ -7,9 +7,8 @@ use aws_lc_rs::cipher::{
     AES_128, AES_192, AES_256, DecryptingKey, DecryptionContext, EncryptingKey, EncryptionContext,
     PaddedBlockDecryptingKey, PaddedBlockEncryptingKey, UnboundCipherKey,
 };
-use kmip_keystore::StoredObject;
 use kmip_proto::dict::{
-    BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, PaddingMethod, State, ValidityIndicator,
+    BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, ObjectType, PaddingMethod, ValidityIndicator,
 };
 use kmip_proto::payload::{
     DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, MacRequest, MacResponse, MacVerifyRequest,
@@ -17,66 +16,17 @@ use kmip_proto::payload::{
 };
 use kmip_proto::{CryptographicParameters, SecretBytes};
 use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
-use ttlv::{Tag, Value};
 
+use super::key_use::{UsableKey, charge_usage, no_streaming, usable_key};
 use crate::OpError;
-use crate::keys::{hmac_algorithm, material, random_bytes};
-use crate::objects::effective_state;
+use crate::asymmetric::rsa_encryption;
+use crate::keys::{hmac_algorithm, random_bytes};
 use crate::service::Ctx;
 
 /// The most random bytes one RNG Retrieve returns.
 const MAX_RNG_BYTES: i32 = 64 * 1024;
 /// AES-GCM tag length: ring produces 16-byte tags only.
 const GCM_TAG_LEN: usize = 16;
-
-/// A key ready for use: owned by the client, Active, allowed the operation by its mask.
-struct UsableKey {
-    uid: String,
-    algorithm: CryptographicAlgorithm,
-    bytes: SecretBytes,
-    parameters: Option<CryptographicParameters>,
-}
-
-fn usable_key(ctx: &Ctx<'_>, uid: Option<String>, needs: CryptographicUsageMask) -> Result<UsableKey, OpError> {
-    let uid = ctx.uid(uid)?;
-    let stored: StoredObject = ctx.load_owned(&uid)?;
-    // > KMIP 1.4 §3.22: "Active: the object MAY be used for all cryptographic purposes"; a
-    // > Deactivated or Compromised one only to process (decrypt, verify) what exists.
-    let state = effective_state(&stored, ctx.now);
-    let processing = matches!(needs, CryptographicUsageMask::DECRYPT | CryptographicUsageMask::MAC_VERIFY);
-    let allowed = state == State::ACTIVE || (processing && matches!(state, State::DEACTIVATED | State::COMPROMISED));
-    if !allowed {
-        return Err(OpError::WrongState("the key is not Active"));
-    }
-    // > KMIP 1.4 §3.25-3.26: no protection (encrypt, MAC) after the Protect Stop Date; no
-    // > processing (decrypt, verify) before the Process Start Date.
-    let date = |tag| match stored.first(tag).map(|a| &a.value.value) {
-        Some(Value::DateTime(t)) => Some(*t),
-        _ => None,
-    };
-    if !processing && date(Tag::PROTECT_STOP_DATE).is_some_and(|t| t <= ctx.now) {
-        return Err(OpError::NotNow("the key's Protect Stop Date has passed"));
-    }
-    if processing && date(Tag::PROCESS_START_DATE).is_some_and(|t| t > ctx.now) {
-        return Err(OpError::NotNow("the key's Process Start Date has not come"));
-    }
-    if let Some(Value::Integer(mask)) = stored.first(Tag::CRYPTOGRAPHIC_USAGE_MASK).map(|a| &a.value.value) {
-        if (*mask as u32) & needs.0 == 0 {
-            return Err(OpError::UsageMask);
-        }
-    }
-    let algorithm =
-        stored.algorithm().ok_or(OpError::IllegalObjectType("the object has no Cryptographic Algorithm"))?;
-    let parameters =
-        stored.first(Tag::CRYPTOGRAPHIC_PARAMETERS).and_then(|a| kmip_proto::attribute::typed_value(&a.value).ok());
-    let bytes = stored
-        .object
-        .as_ref()
-        .and_then(material)
-        .cloned()
-        .ok_or(OpError::IllegalObjectType("the object holds no key bytes"))?;
-    Ok(UsableKey { uid, algorithm, bytes, parameters })
-}
 
 /// The request's parameters, or else the key's own, or else the defaults.
 fn mode_of(
@@ -121,52 +71,16 @@ fn check_tag_length(tag_length: Option<i32>) -> Result<(), OpError> {
     }
 }
 
-fn no_streaming(init: Option<bool>, fin: Option<bool>, correlation: &Option<Vec<u8>>) -> Result<(), OpError> {
-    if init == Some(true) || fin == Some(true) || correlation.is_some() {
-        return Err(OpError::FeatureNotSupported("streaming cryptographic operations"));
-    }
-    Ok(())
-}
-
-/// Counts a protection use against the key's Usage Limits, if it has any.
-///
-/// > KMIP 1.4 §3.21 (Usage Limits): "the server SHALL ... decrement the Usage Limits Count
-/// > ... and SHALL deny the operation if the count would be exceeded", in bytes or objects.
-fn charge_usage(ctx: &Ctx<'_>, uid: &str, bytes: usize) -> Result<(), OpError> {
-    let mut stored = ctx.load_owned(uid)?;
-    let Some(limits) = stored.first(Tag::USAGE_LIMITS) else { return Ok(()) };
-    let field = |tag| limits.value.child(tag).map(|f| f.value.clone());
-    let total = match field(Tag::USAGE_LIMITS_TOTAL) {
-        Some(Value::LongInteger(t)) => t,
-        _ => return Ok(()),
-    };
-    let remaining = match field(Tag::USAGE_LIMITS_COUNT) {
-        Some(Value::LongInteger(c)) => c,
-        _ => total,
-    };
-    let unit = match field(Tag::USAGE_LIMITS_UNIT) {
-        Some(Value::Enumeration(u)) => kmip_proto::dict::UsageLimitsUnit(u),
-        _ => kmip_proto::dict::UsageLimitsUnit::OBJECT,
-    };
-    let cost = if unit == kmip_proto::dict::UsageLimitsUnit::BYTE { bytes as i64 } else { 1 };
-    if cost > remaining {
-        return Err(OpError::PermissionDenied("the key's Usage Limits are used up"));
-    }
-    let mut children: Vec<ttlv::Item> =
-        limits.value.children().iter().filter(|c| c.tag != Tag::USAGE_LIMITS_COUNT).cloned().collect();
-    children.push(ttlv::Item::new(Tag::USAGE_LIMITS_COUNT, Value::LongInteger(remaining - cost)));
-    crate::objects::set_attribute(&mut stored, Tag::USAGE_LIMITS, Value::Structure(children));
-    ctx.svc.store.commit(vec![kmip_keystore::Change::Update(stored)])?;
-    Ok(())
-}
-
 pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptResponse, OpError> {
     no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
     // > F3: a rotating key encrypts with its newest version, whichever version was named; the
     // > response's Unique Identifier says which one.
-    let named = ctx.uid(request.unique_identifier)?;
+    let named = ctx.uid(request.unique_identifier.clone())?;
     let uid = cmk_versions(ctx, &named)?.and_then(|v| v.last().cloned()).unwrap_or(named);
     let key = usable_key(ctx, Some(uid), CryptographicUsageMask::ENCRYPT)?;
+    if key.algorithm == CryptographicAlgorithm::RSA {
+        return rsa_encrypt(ctx, key, request);
+    }
     if key.algorithm != CryptographicAlgorithm::AES {
         return Err(OpError::Crypto(format!("Encrypt here takes AES keys, not {}", key.algorithm)));
     }
@@ -208,8 +122,11 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
 
 pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptResponse, OpError> {
     no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
-    let named = ctx.uid(request.unique_identifier)?;
+    let named = ctx.uid(request.unique_identifier.clone())?;
     let key = usable_key(ctx, Some(named.clone()), CryptographicUsageMask::DECRYPT)?;
+    if key.algorithm == CryptographicAlgorithm::RSA {
+        return rsa_decrypt(key, request);
+    }
     if key.algorithm != CryptographicAlgorithm::AES {
         return Err(OpError::Crypto(format!("Decrypt here takes AES keys, not {}", key.algorithm)));
     }
@@ -262,6 +179,39 @@ pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptR
         other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
     Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plaintext)), correlation_value: None })
+}
+
+/// RSA encryption with a public key.
+fn rsa_encrypt(ctx: &Ctx<'_>, key: UsableKey, request: EncryptRequest) -> Result<EncryptResponse, OpError> {
+    if key.object_type != ObjectType::PUBLIC_KEY {
+        return Err(OpError::IllegalObjectType("RSA encryption takes a Public Key"));
+    }
+    let data = request.data.ok_or_else(|| OpError::InvalidField("Encrypt needs Data".into()))?;
+    charge_usage(ctx, &key.uid, data.len())?;
+    let params = request.cryptographic_parameters.as_ref().or(key.parameters.as_ref());
+    let scheme = rsa_encryption::scheme(params)?;
+    let label = params.and_then(|p| p.p_source.as_deref());
+    let ciphertext = rsa_encryption::encrypt(key.bytes.secret_bytes(), scheme, label, data.secret_bytes())?;
+    Ok(EncryptResponse {
+        unique_identifier: key.uid,
+        data: Some(ciphertext),
+        iv_counter_nonce: None,
+        correlation_value: None,
+        authenticated_encryption_tag: None,
+    })
+}
+
+/// RSA decryption with a private key.
+fn rsa_decrypt(key: UsableKey, request: DecryptRequest) -> Result<DecryptResponse, OpError> {
+    if key.object_type != ObjectType::PRIVATE_KEY {
+        return Err(OpError::IllegalObjectType("RSA decryption takes a Private Key"));
+    }
+    let data = request.data.ok_or_else(|| OpError::InvalidField("Decrypt needs Data".into()))?;
+    let params = request.cryptographic_parameters.as_ref().or(key.parameters.as_ref());
+    let scheme = rsa_encryption::scheme(params)?;
+    let label = params.and_then(|p| p.p_source.as_deref());
+    let plain = rsa_encryption::decrypt(key.format, key.bytes.secret_bytes(), scheme, label, &data)?;
+    Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plain)), correlation_value: None })
 }
 
 /// The versions of the rotating key `uid` belongs to, oldest first; `None` for other keys.

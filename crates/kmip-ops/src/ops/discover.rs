@@ -8,10 +8,12 @@ use ttlv::{Item, Tag, Value};
 use crate::service::Ctx;
 
 /// The operations this server implements, as Query reports them.
-pub(crate) const OPERATIONS: [Operation; 22] = [
+pub(crate) const OPERATIONS: [Operation; 26] = [
     Operation::CREATE,
+    Operation::CREATE_KEY_PAIR,
     Operation::REGISTER,
     Operation::REKEY,
+    Operation::REKEY_KEY_PAIR,
     Operation::LOCATE,
     Operation::CHECK,
     Operation::GET,
@@ -29,18 +31,21 @@ pub(crate) const OPERATIONS: [Operation; 22] = [
     Operation::DECRYPT,
     Operation::MAC,
     Operation::MAC_VERIFY,
+    Operation::SIGN,
+    Operation::SIGNATURE_VERIFY,
     Operation::RNG_RETRIEVE,
     Operation::SET_ATTRIBUTE,
 ];
 
 /// The object types Register takes and Get returns.
-pub(crate) const OBJECT_TYPES: [ObjectType; 6] = [
+pub(crate) const OBJECT_TYPES: [ObjectType; 7] = [
     ObjectType::SYMMETRIC_KEY,
     ObjectType::SECRET_DATA,
     ObjectType::OPAQUE_DATA,
     ObjectType::CERTIFICATE,
     ObjectType::PUBLIC_KEY,
     ObjectType::PRIVATE_KEY,
+    ObjectType::SPLIT_KEY,
 ];
 
 /// > KMIP 1.4 §4.26: "the server SHALL return the list of protocol versions supported by

@@ -5,15 +5,15 @@
 //! > a compromise reason); Destroyed and Destroyed Compromised (Destroy).
 
 use kmip_keystore::{Change, StoredObject};
-use kmip_proto::Attribute;
 use kmip_proto::dict::{LinkType, ObjectType, RevocationReasonCode, State};
 use kmip_proto::payload::{
     CheckRequest, CheckResponse, ReKeyRequest, ReKeyResponse, RevokeRequest, UidRequest, UidResponse,
 };
+use kmip_proto::{Attribute, ManagedObject};
 use ttlv::{Item, Tag, Value};
 
 use crate::OpError;
-use crate::keys::{check_length, digest_attribute, material, new_uid, random_bytes, symmetric_key};
+use crate::keys::{check_length, digest_attribute, new_uid, random_bytes, symmetric_key};
 use crate::objects::{effective_state, link, set_attribute, settle_state, touch};
 use crate::ops::create::client_attributes;
 use crate::service::Ctx;
@@ -118,22 +118,33 @@ pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyRespons
 pub(crate) fn replacement(
     svc: &crate::Service,
     now: i64,
-    mut old: StoredObject,
+    old: StoredObject,
     offset: Option<u32>,
     overrides: Vec<Attribute>,
 ) -> Result<(StoredObject, StoredObject), OpError> {
-    settle_state(&mut old, now);
     if old.object_type != ObjectType::SYMMETRIC_KEY {
         return Err(OpError::IllegalObjectType("ReKey replaces Symmetric Keys; use ReKey Key Pair for key pairs"));
-    }
-    if matches!(old.state, State::DESTROYED | State::DESTROYED_COMPROMISED | State::COMPROMISED) {
-        return Err(OpError::WrongState("a compromised or destroyed key cannot be re-keyed"));
     }
     let algorithm =
         old.algorithm().ok_or_else(|| OpError::InvalidField("the key has no Cryptographic Algorithm".into()))?;
     let length = check_length(algorithm, old.length())?;
     let bytes = random_bytes(&svc.rng, length as usize / 8)?;
-    let value = symmetric_key(algorithm, length, bytes);
+    replacement_with(svc, now, old, offset, overrides, symmetric_key(algorithm, length, bytes))
+}
+
+/// [`replacement`] with the new value given: ReKey Key Pair makes each half this way.
+pub(crate) fn replacement_with(
+    svc: &crate::Service,
+    now: i64,
+    mut old: StoredObject,
+    offset: Option<u32>,
+    overrides: Vec<Attribute>,
+    value: ManagedObject,
+) -> Result<(StoredObject, StoredObject), OpError> {
+    settle_state(&mut old, now);
+    if matches!(old.state, State::DESTROYED | State::DESTROYED_COMPROMISED | State::COMPROMISED) {
+        return Err(OpError::WrongState("a compromised or destroyed key cannot be re-keyed"));
+    }
 
     // Carried over: everything the client set, except what is the old key's own history.
     const NOT_CARRIED: [Tag; 14] = [
@@ -164,9 +175,7 @@ pub(crate) fn replacement(
     attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(now)));
     attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(now)));
     attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
-    if let Some(bytes) = material(&value) {
-        attributes.push(digest_attribute(bytes.secret_bytes()));
-    }
+    attributes.extend(digest_attribute(&value));
     attributes.push(link(LinkType::REPLACED_OBJECT_LINK, &old.uid));
     // > "Activation Date: Set to the Initial Date plus the Offset, if an Offset was given."
     // Without one, a replacement for an Active key is Active at once, so that the key's
@@ -181,7 +190,7 @@ pub(crate) fn replacement(
     let mut new = StoredObject {
         uid: new_uid.clone(),
         owner: old.owner.clone(),
-        object_type: ObjectType::SYMMETRIC_KEY,
+        object_type: old.object_type,
         state: State::PRE_ACTIVE,
         attributes,
         object: Some(value),

@@ -2,6 +2,7 @@
 
 use kmip_keystore::Change;
 use kmip_proto::dict::{KeyFormatType, ResultReason, State};
+use kmip_proto::object::KeyObject;
 use kmip_proto::payload::{
     GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, GetRequest,
     GetResponse,
@@ -10,6 +11,8 @@ use kmip_proto::{AttributeName, KeyMaterial, KeyValue, ManagedObject, SecretItem
 use ttlv::{Item, Tag, Value};
 
 use crate::OpError;
+use crate::asymmetric::KeyKind;
+use crate::asymmetric::formats::{self, not_supported};
 use crate::objects::{effective_state, for_version, select_attributes, set_attribute, visible_attributes};
 use crate::service::Ctx;
 
@@ -30,12 +33,13 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         ctx.svc.store.commit(vec![Change::Update(stored.clone())])?;
     }
     let state = effective_state(&stored, ctx.now);
+    let kind = KeyKind::of(&stored);
     let Some(object) = stored.object else {
         return Err(destroyed(ctx, &uid, state));
     };
     let object = match request.key_format_type {
         None => object,
-        Some(format) => convert(object, format)?,
+        Some(format) => convert(object, kind, format)?,
     };
     Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
 }
@@ -57,11 +61,25 @@ fn destroyed(ctx: &Ctx<'_>, uid: &str, state: State) -> OpError {
 /// the same bytes, one as a Byte String, the other in a `Key` field.
 ///
 /// > KMIP 1.4 §2.1.7.1: "Transparent Symmetric Key: Key, Byte String".
-fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject, OpError> {
+fn convert(object: ManagedObject, kind: Option<KeyKind>, format: KeyFormatType) -> Result<ManagedObject, OpError> {
     let ManagedObject::SymmetricKey(mut key) = object else {
-        return match object.key_block() {
-            Some(block) if block.key_format_type == format => Ok(object),
-            _ => Err(not_supported(format)),
+        return match (object, kind) {
+            (ManagedObject::PrivateKey(mut key), Some(kind)) => {
+                convert_asymmetric(&mut key, |from, bytes| formats::private_as(kind, from, bytes, format), format)?;
+                Ok(ManagedObject::PrivateKey(key))
+            }
+            (ManagedObject::PublicKey(mut key), Some(kind)) => {
+                convert_asymmetric(
+                    &mut key,
+                    |from, bytes| formats::public_as(kind, from, bytes.secret_bytes(), format),
+                    format,
+                )?;
+                Ok(ManagedObject::PublicKey(key))
+            }
+            (object, _) => match object.key_block() {
+                Some(block) if block.key_format_type == format => Ok(object),
+                _ => Err(not_supported(format)),
+            },
         };
     };
     let block = &mut key.key_block;
@@ -91,11 +109,23 @@ fn convert(object: ManagedObject, format: KeyFormatType) -> Result<ManagedObject
     Ok(ManagedObject::SymmetricKey(key))
 }
 
-fn not_supported(format: KeyFormatType) -> OpError {
-    OpError::Attribute {
-        reason: ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED,
-        message: format!("cannot return this object as {format}"),
+/// Re-encodes a public or private key's material in `format`.
+fn convert_asymmetric(
+    key: &mut KeyObject,
+    to: impl FnOnce(KeyFormatType, &kmip_proto::SecretBytes) -> Result<KeyMaterial, OpError>,
+    format: KeyFormatType,
+) -> Result<(), OpError> {
+    let block = &mut key.key_block;
+    if block.key_format_type == format {
+        return Ok(());
     }
+    let Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) = &block.key_value else {
+        return Err(not_supported(format));
+    };
+    let material = to(block.key_format_type, bytes)?;
+    block.key_format_type = format;
+    block.key_value = Some(KeyValue::Plain { material, attributes: Vec::new() });
+    Ok(())
 }
 
 pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Result<GetAttributesResponse, OpError> {

@@ -156,3 +156,71 @@ kmip_struct! {
         pub data: req SecretBytes = DATA,
     }
 }
+
+kmip_struct! {
+    /// Sign request (KMIP 1.4 §4.31).
+    pub struct SignRequest {
+        /// The private key; the ID Placeholder when absent.
+        pub unique_identifier: opt String = UNIQUE_IDENTIFIER,
+        /// Which signature scheme and hash.
+        pub cryptographic_parameters: opt CryptographicParameters = CRYPTOGRAPHIC_PARAMETERS,
+        /// The data to sign.
+        pub data: opt SecretBytes = DATA,
+        /// Or its digest, already computed (1.4 and later).
+        pub digested_data: opt Vec<u8> = DIGESTED_DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+        /// Init Indicator, for streaming.
+        pub init_indicator: opt bool = INIT_INDICATOR,
+        /// Final Indicator, for streaming.
+        pub final_indicator: opt bool = FINAL_INDICATOR,
+    }
+}
+
+kmip_struct! {
+    /// Sign response.
+    pub struct SignResponse {
+        /// The key used.
+        pub unique_identifier: req String = UNIQUE_IDENTIFIER,
+        /// The signature.
+        pub signature_data: opt Vec<u8> = SIGNATURE_DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+    }
+}
+
+kmip_struct! {
+    /// Signature Verify request (KMIP 1.4 §4.32).
+    pub struct SignatureVerifyRequest {
+        /// The public key; the ID Placeholder when absent.
+        pub unique_identifier: opt String = UNIQUE_IDENTIFIER,
+        /// Which signature scheme and hash.
+        pub cryptographic_parameters: opt CryptographicParameters = CRYPTOGRAPHIC_PARAMETERS,
+        /// The data that was signed.
+        pub data: opt SecretBytes = DATA,
+        /// Or its digest, already computed (1.4 and later).
+        pub digested_data: opt Vec<u8> = DIGESTED_DATA,
+        /// The signature to check.
+        pub signature_data: opt Vec<u8> = SIGNATURE_DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+        /// Init Indicator, for streaming.
+        pub init_indicator: opt bool = INIT_INDICATOR,
+        /// Final Indicator, for streaming.
+        pub final_indicator: opt bool = FINAL_INDICATOR,
+    }
+}
+
+kmip_struct! {
+    /// Signature Verify response.
+    pub struct SignatureVerifyResponse {
+        /// The key used.
+        pub unique_identifier: req String = UNIQUE_IDENTIFIER,
+        /// Valid or Invalid.
+        pub validity_indicator: req ValidityIndicator = VALIDITY_INDICATOR,
+        /// Recovered data, for signature schemes with message recovery.
+        pub data: opt Vec<u8> = DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+    }
+}

@@ -8,12 +8,14 @@
 mod attributes;
 mod crypto;
 mod discovery;
+mod keypair;
 mod lifecycle;
 mod retrieval;
 
 pub use attributes::*;
 pub use crypto::*;
 pub use discovery::*;
+pub use keypair::*;
 pub use lifecycle::*;
 pub use retrieval::*;
 
@@ -105,6 +107,8 @@ impl RequestPayload {
                 r.object.clear_attribute_indexes();
             }
             RequestPayload::ReKey(r) => clear(&mut r.attributes.list),
+            RequestPayload::CreateKeyPair(r) => r.attributes.clear_attribute_indexes(),
+            RequestPayload::ReKeyKeyPair(r) => r.attributes.clear_attribute_indexes(),
             RequestPayload::Locate(r) => clear(&mut r.attributes),
             RequestPayload::AddAttribute(r) => r.attribute.index = None,
             RequestPayload::SetAttribute(r) => r.attribute.index = None,
@@ -126,6 +130,8 @@ payloads! {
     Query(QUERY, QueryRequest, QueryResponse),
     Check(CHECK, CheckRequest, CheckResponse),
     Create(CREATE, CreateRequest, CreateResponse),
+    CreateKeyPair(CREATE_KEY_PAIR, CreateKeyPairRequest, CreateKeyPairResponse),
+    ReKeyKeyPair(REKEY_KEY_PAIR, ReKeyKeyPairRequest, CreateKeyPairResponse),
     Register(REGISTER, RegisterRequest, RegisterResponse),
     Get(GET, GetRequest, GetResponse),
     GetAttributes(GET_ATTRIBUTES, GetAttributesRequest, GetAttributesResponse),
@@ -143,5 +149,7 @@ payloads! {
     Decrypt(DECRYPT, DecryptRequest, DecryptResponse),
     Mac(MAC, MacRequest, MacResponse),
     MacVerify(MAC_VERIFY, MacVerifyRequest, MacVerifyResponse),
+    Sign(SIGN, SignRequest, SignResponse),
+    SignatureVerify(SIGNATURE_VERIFY, SignatureVerifyRequest, SignatureVerifyResponse),
     RngRetrieve(RNG_RETRIEVE, RngRetrieveRequest, RngRetrieveResponse),
 }
