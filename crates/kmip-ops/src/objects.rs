@@ -70,6 +70,11 @@ pub(crate) fn visible_attributes(object: &StoredObject, now: i64) -> Vec<Attribu
         Attribute::new(Tag::OBJECT_TYPE, Value::Enumeration(object.object_type.0)),
         Attribute::new(Tag::STATE, Value::Enumeration(effective_state(object, now).0)),
     ];
+    // > KMIP 2.0 §4.26: Key Format Type is an attribute of keys, read from the key block
+    // > (`for_version` keeps it from 1.x clients, where it is not one).
+    if let Some(block) = object.object.as_ref().and_then(|o| o.key_block()) {
+        out.push(Attribute::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(block.key_format_type.0)));
+    }
     out.extend(object.attributes.iter().cloned());
     out
 }

@@ -79,6 +79,8 @@ fn run(path: &Path, client: &mut Client, now: i64) -> Result<(), String> {
     // The last value the server sent under each tag: a request placeholder that no expected
     // response named (`$DATA_0` after an Encrypt whose vector printed literal bytes) takes it.
     let mut last_seen: HashMap<Tag, Value> = HashMap::new();
+    // Public keys: RSA encryption with one is randomized (OAEP and PKCS#1 v1.5 alike).
+    let mut public_keys: Vec<Value> = Vec::new();
     for (step, pair) in messages.chunks(2).enumerate() {
         let [request, expected] = pair else { return Err(format!("step {step}: a request without a response")) };
         if is_harness_only(request) {
@@ -88,9 +90,14 @@ fn run(path: &Path, client: &mut Client, now: i64) -> Result<(), String> {
         let bytes = client.round_trip(&encode_item(&request)).map_err(|e| format!("step {step}: transport: {e}"))?;
         let actual = decode_item(&bytes, &Limits::default()).map_err(|e| format!("step {step}: response: {e}"))?;
         generated.extend(generated_uids(&actual));
+        public_keys.extend(public_key_uids(&request, &actual));
         remember_leaves(&actual, &mut last_seen);
         let mut path = vec![expected.tag];
-        let ctx = Context { generated_key: gets_generated_key(&actual, &generated), ..Context::default() };
+        let ctx = Context {
+            generated_key: gets_generated_key(&actual, &generated),
+            randomized: is_randomized(&request) || encrypts_with(&request, &public_keys),
+            ..Context::default()
+        };
         matches(expected, &actual, &mut bindings, &mut path, ctx).map_err(|why| {
             format!("step {step}: {why}\n  expected: {}\n  actual:   {}", brief(expected), brief(&actual))
         })?;
@@ -112,6 +119,51 @@ fn gets_generated_key(response: &Item, generated: &[Value]) -> bool {
         b.child(Tag::RESPONSE_PAYLOAD)
             .and_then(|p| p.child(Tag::UNIQUE_IDENTIFIER))
             .is_some_and(|u| generated.contains(&u.value))
+    })
+}
+
+/// The public keys a step made: a Register of a Public Key, a Create Key Pair's public half.
+fn public_key_uids(request: &Item, response: &Item) -> Vec<Value> {
+    use ttlv::dict::{ObjectType, Operation};
+    let registers_public = batch_items(request, &[Operation::REGISTER]).any(|b| {
+        b.child(Tag::REQUEST_PAYLOAD)
+            .and_then(|p| p.child(Tag::OBJECT_TYPE))
+            .is_some_and(|t| t.value == Value::Enumeration(ObjectType::PUBLIC_KEY.0))
+    });
+    let mut out = Vec::new();
+    for b in batch_items(response, &[Operation::REGISTER, Operation::CREATE_KEY_PAIR]) {
+        let Some(payload) = b.child(Tag::RESPONSE_PAYLOAD) else { continue };
+        if let Some(uid) = payload.child(Tag::PUBLIC_KEY_UNIQUE_IDENTIFIER) {
+            out.push(uid.value.clone());
+        } else if let (true, Some(uid)) = (registers_public, payload.child(Tag::UNIQUE_IDENTIFIER)) {
+            out.push(uid.value.clone());
+        }
+    }
+    out
+}
+
+/// Whether the request Encrypts with one of `public_keys`.
+fn encrypts_with(request: &Item, public_keys: &[Value]) -> bool {
+    batch_items(request, &[ttlv::dict::Operation::ENCRYPT]).any(|b| {
+        b.child(Tag::REQUEST_PAYLOAD)
+            .and_then(|p| p.child(Tag::UNIQUE_IDENTIFIER))
+            .is_some_and(|u| public_keys.contains(&u.value))
+    })
+}
+
+/// Whether the request asks for an Encrypt with OAEP padding or a Sign with PSS padding or
+/// ECDSA: schemes whose output is random by design.
+fn is_randomized(request: &Item) -> bool {
+    use ttlv::dict::{DigitalSignatureAlgorithm as Dsa, Operation, PaddingMethod};
+    batch_items(request, &[Operation::ENCRYPT, Operation::SIGN]).any(|b| {
+        let params = b.child(Tag::REQUEST_PAYLOAD).and_then(|p| p.child(Tag::CRYPTOGRAPHIC_PARAMETERS));
+        let field = |tag| match params.and_then(|p| p.child(tag)).map(|f| &f.value) {
+            Some(Value::Enumeration(v)) => Some(*v),
+            _ => None,
+        };
+        matches!(field(Tag::PADDING_METHOD), Some(p) if p == PaddingMethod::OAEP.0 || p == PaddingMethod::PSS.0)
+            || matches!(field(Tag::DIGITAL_SIGNATURE_ALGORITHM), Some(d) if d == Dsa::RSASSA_PSS.0
+                || (Dsa::ECDSA_WITH_SHA1.0..=Dsa::ECDSA_WITH_SHA512.0).contains(&d))
     })
 }
 
@@ -185,6 +237,9 @@ struct Context {
     attribute_list: bool,
     /// An Encrypt whose IV the server chose: the ciphertext follows from that IV.
     server_iv: bool,
+    /// A randomized scheme (RSA-OAEP encryption, PSS or ECDSA signing): no two runs give the
+    /// same bytes, so the vector's cannot be matched.
+    randomized: bool,
 }
 
 fn matches(
@@ -208,6 +263,7 @@ fn matches(
         // RNG Retrieve's output is random.
         Tag::DATA if ctx.rng => return Ok(()),
         Tag::DATA | Tag::IV_COUNTER_NONCE | Tag::AUTHENTICATED_ENCRYPTION_TAG if ctx.server_iv => return Ok(()),
+        Tag::DATA | Tag::SIGNATURE_DATA if ctx.randomized => return Ok(()),
         // What a key the server generated returns, or makes, is the server's own.
         Tag::KEY_MATERIAL | Tag::DATA | Tag::MAC_DATA | Tag::AUTHENTICATED_ENCRYPTION_TAG if ctx.generated_key => {
             return Ok(());

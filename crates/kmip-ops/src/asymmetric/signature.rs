@@ -7,7 +7,8 @@
 use aws_lc_rs::digest::{self, Digest};
 use aws_lc_rs::rand::SystemRandom;
 use aws_lc_rs::signature::{
-    self as sig, EcdsaKeyPair, Ed25519KeyPair, RsaEncoding, UnparsedPublicKey, VerificationAlgorithm,
+    self as sig, EcdsaKeyPair, Ed25519KeyPair, RsaEncoding, RsaPssSaltLength, RsaSignatureEncoding,
+    VerificationAlgorithm,
 };
 use kmip_proto::CryptographicParameters;
 use kmip_proto::dict::{DigitalSignatureAlgorithm as Dsa, HashingAlgorithm, KeyFormatType, PaddingMethod};
@@ -18,6 +19,8 @@ use crate::OpError;
 /// A hash the signature schemes here take.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Hash {
+    /// SHA-1: to verify old PKCS#1 v1.5 signatures only, never to make new ones.
+    Sha1,
     Sha256,
     Sha384,
     Sha512,
@@ -26,6 +29,7 @@ pub(crate) enum Hash {
 impl Hash {
     fn from_kmip(h: HashingAlgorithm) -> Result<Self, OpError> {
         match h {
+            HashingAlgorithm::SHA_1 => Ok(Hash::Sha1),
             HashingAlgorithm::SHA_256 => Ok(Hash::Sha256),
             HashingAlgorithm::SHA_384 => Ok(Hash::Sha384),
             HashingAlgorithm::SHA_512 => Ok(Hash::Sha512),
@@ -35,6 +39,7 @@ impl Hash {
 
     fn digest_algorithm(self) -> &'static digest::Algorithm {
         match self {
+            Hash::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
             Hash::Sha256 => &digest::SHA256,
             Hash::Sha384 => &digest::SHA384,
             Hash::Sha512 => &digest::SHA512,
@@ -47,8 +52,10 @@ impl Hash {
 pub(crate) enum Scheme {
     /// RSASSA-PKCS1-v1_5 (RFC 8017 §8.2).
     RsaPkcs1(Hash),
-    /// RSASSA-PSS (RFC 8017 §8.1), MGF1 with the same hash, salt as long as the hash.
-    RsaPss(Hash),
+    /// RSASSA-PSS (RFC 8017 §8.1), MGF1 with the same hash, with the Salt Length asked for
+    /// (in bytes), or else a salt as long as the hash when signing and either that or the
+    /// longest the key allows (PyKMIP's and OpenSSL's choice) when verifying.
+    RsaPss(Hash, Option<i32>),
     /// ECDSA with the curve's hash, DER-encoded signature.
     Ecdsa(Hash),
     /// Ed25519 (RFC 8032), over the message only.
@@ -63,17 +70,18 @@ pub(crate) fn scheme(kind: KeyKind, params: Option<&CryptographicParameters>) ->
     let hash = params.and_then(|p| p.hashing_algorithm).map(Hash::from_kmip).transpose()?;
     let dsa = params.and_then(|p| p.digital_signature_algorithm);
     let padding = params.and_then(|p| p.padding_method);
+    let salt = params.and_then(|p| p.salt_length);
     let unsupported = |what: String| Err(OpError::Crypto(what));
     match kind {
         KeyKind::Rsa(_) => match dsa {
             Some(Dsa::SHA256_WITH_RSA_ENCRYPTION) => Ok(Scheme::RsaPkcs1(Hash::Sha256)),
             Some(Dsa::SHA384_WITH_RSA_ENCRYPTION) => Ok(Scheme::RsaPkcs1(Hash::Sha384)),
             Some(Dsa::SHA512_WITH_RSA_ENCRYPTION) => Ok(Scheme::RsaPkcs1(Hash::Sha512)),
-            Some(Dsa::RSASSA_PSS) => Ok(Scheme::RsaPss(hash.unwrap_or(Hash::Sha256))),
+            Some(Dsa::RSASSA_PSS) => pss(hash, salt),
             Some(other) => unsupported(format!("{other} is not a signature algorithm for RSA keys here")),
             None => match padding {
                 None | Some(PaddingMethod::PKCS1V15) => Ok(Scheme::RsaPkcs1(hash.unwrap_or(Hash::Sha256))),
-                Some(PaddingMethod::PSS) => Ok(Scheme::RsaPss(hash.unwrap_or(Hash::Sha256))),
+                Some(PaddingMethod::PSS) => pss(hash, salt),
                 Some(other) => unsupported(format!("padding {other} is not a signature padding")),
             },
         },
@@ -96,6 +104,13 @@ pub(crate) fn scheme(kind: KeyKind, params: Option<&CryptographicParameters>) ->
     }
 }
 
+fn pss(hash: Option<Hash>, salt: Option<i32>) -> Result<Scheme, OpError> {
+    match hash.unwrap_or(Hash::Sha256) {
+        Hash::Sha1 => Err(OpError::Crypto("PSS here uses SHA-256, SHA-384 or SHA-512".into())),
+        hash => Ok(Scheme::RsaPss(hash, salt)),
+    }
+}
+
 /// What is signed: the message, or the digest of it the client computed.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Signed<'a> {
@@ -107,22 +122,46 @@ pub(crate) enum Signed<'a> {
 
 fn imported(scheme: Scheme, digest: &[u8]) -> Result<Digest, OpError> {
     let hash = match scheme {
-        Scheme::RsaPkcs1(h) | Scheme::RsaPss(h) | Scheme::Ecdsa(h) => h,
+        Scheme::RsaPkcs1(h) | Scheme::RsaPss(h, _) | Scheme::Ecdsa(h) => h,
         Scheme::Ed25519 => return Err(OpError::InvalidField("Ed25519 signs the data, not a digest of it".into())),
     };
     Digest::import_less_safe(digest, hash.digest_algorithm())
         .map_err(|_| OpError::InvalidField(format!("Digested Data is not a {hash:?} digest")))
 }
 
-fn rsa_encoding(scheme: Scheme) -> &'static dyn RsaEncoding {
-    match scheme {
-        Scheme::RsaPss(Hash::Sha256) => &sig::RSA_PSS_SHA256,
-        Scheme::RsaPss(Hash::Sha384) => &sig::RSA_PSS_SHA384,
-        Scheme::RsaPss(Hash::Sha512) => &sig::RSA_PSS_SHA512,
-        Scheme::RsaPkcs1(Hash::Sha384) => &sig::RSA_PKCS1_SHA384,
-        Scheme::RsaPkcs1(Hash::Sha512) => &sig::RSA_PKCS1_SHA512,
-        _ => &sig::RSA_PKCS1_SHA256,
+/// The salt length a PSS signature is made with: the hash's length unless asked otherwise.
+/// aws-lc-rs signs with static encodings, so the two lengths in use are offered: the
+/// hash's length and the longest the key allows.
+fn pss_salt(hash: Hash, salt: Option<i32>, modulus_bytes: usize) -> Result<RsaPssSaltLength, OpError> {
+    let digest = hash.digest_algorithm().output_len();
+    let max = modulus_bytes.saturating_sub(digest + 2);
+    match salt {
+        None => Ok(RsaPssSaltLength::Digest),
+        Some(n) if n as usize == digest => Ok(RsaPssSaltLength::Digest),
+        Some(n) if n >= 0 && n as usize == max => Ok(RsaPssSaltLength::Max),
+        Some(n) => Err(OpError::Crypto(format!("PSS here signs with a {digest}- or {max}-byte salt, not {n}"))),
     }
+}
+
+/// The aws-lc-rs encoding to sign with; `None` for SHA-1, which is never used to sign.
+fn rsa_encoding(scheme: Scheme, salt: RsaPssSaltLength) -> Option<&'static dyn RsaEncoding> {
+    const PSS_MAX: [RsaSignatureEncoding; 3] = [
+        sig::RSA_PSS_SHA256.with_pss_salt_length(RsaPssSaltLength::Max),
+        sig::RSA_PSS_SHA384.with_pss_salt_length(RsaPssSaltLength::Max),
+        sig::RSA_PSS_SHA512.with_pss_salt_length(RsaPssSaltLength::Max),
+    ];
+    Some(match (scheme, salt) {
+        (Scheme::RsaPss(Hash::Sha256, _), RsaPssSaltLength::Max) => &PSS_MAX[0],
+        (Scheme::RsaPss(Hash::Sha384, _), RsaPssSaltLength::Max) => &PSS_MAX[1],
+        (Scheme::RsaPss(Hash::Sha512, _), RsaPssSaltLength::Max) => &PSS_MAX[2],
+        (Scheme::RsaPss(Hash::Sha256, _), _) => &sig::RSA_PSS_SHA256,
+        (Scheme::RsaPss(Hash::Sha384, _), _) => &sig::RSA_PSS_SHA384,
+        (Scheme::RsaPss(Hash::Sha512, _), _) => &sig::RSA_PSS_SHA512,
+        (Scheme::RsaPkcs1(Hash::Sha256), _) => &sig::RSA_PKCS1_SHA256,
+        (Scheme::RsaPkcs1(Hash::Sha384), _) => &sig::RSA_PKCS1_SHA384,
+        (Scheme::RsaPkcs1(Hash::Sha512), _) => &sig::RSA_PKCS1_SHA512,
+        _ => return None,
+    })
 }
 
 /// Signs with a private key of `kind` held as `format`.
@@ -136,16 +175,18 @@ pub(crate) fn sign(
     let failed = |_| OpError::Crypto("signing failed".into());
     let unreadable = |_| OpError::Crypto("the private key does not parse".into());
     match scheme {
-        Scheme::RsaPkcs1(_) | Scheme::RsaPss(_) => {
+        Scheme::RsaPkcs1(_) | Scheme::RsaPss(..) => {
             let pair = rsa_private(format, key)?;
+            let salt = match scheme {
+                Scheme::RsaPss(hash, salt) => pss_salt(hash, salt, pair.public_modulus_len())?,
+                _ => RsaPssSaltLength::Digest,
+            };
+            let encoding = rsa_encoding(scheme, salt)
+                .ok_or_else(|| OpError::Crypto("SHA-1 signatures are verified here, never made".into()))?;
             let mut out = vec![0u8; pair.public_modulus_len()];
             match signed {
-                Signed::Data(data) => {
-                    pair.sign(rsa_encoding(scheme), &SystemRandom::new(), data, &mut out).map_err(failed)?
-                }
-                Signed::Digest(d) => {
-                    pair.sign_digest(rsa_encoding(scheme), &imported(scheme, d)?, &mut out).map_err(failed)?
-                }
+                Signed::Data(data) => pair.sign(encoding, &SystemRandom::new(), data, &mut out).map_err(failed)?,
+                Signed::Digest(d) => pair.sign_digest(encoding, &imported(scheme, d)?, &mut out).map_err(failed)?,
             }
             Ok(out)
         }
@@ -174,26 +215,52 @@ pub(crate) fn sign(
     }
 }
 
-fn verification(scheme: Scheme) -> &'static dyn VerificationAlgorithm {
-    match scheme {
-        Scheme::RsaPkcs1(Hash::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
-        Scheme::RsaPkcs1(Hash::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
-        Scheme::RsaPkcs1(Hash::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
-        Scheme::RsaPss(Hash::Sha256) => &sig::RSA_PSS_2048_8192_SHA256,
-        Scheme::RsaPss(Hash::Sha384) => &sig::RSA_PSS_2048_8192_SHA384,
-        Scheme::RsaPss(Hash::Sha512) => &sig::RSA_PSS_2048_8192_SHA512,
-        Scheme::Ecdsa(Hash::Sha384) => &sig::ECDSA_P384_SHA384_ASN1,
-        Scheme::Ecdsa(_) => &sig::ECDSA_P256_SHA256_ASN1,
-        Scheme::Ed25519 => &sig::ED25519,
-    }
+fn check(
+    algorithm: &dyn VerificationAlgorithm,
+    public: &[u8],
+    signed: Signed<'_>,
+    signature: &[u8],
+    scheme: Scheme,
+) -> Result<bool, OpError> {
+    Ok(match signed {
+        Signed::Data(data) => algorithm.verify_sig(public, data, signature).is_ok(),
+        Signed::Digest(d) => algorithm.verify_digest_sig(public, &imported(scheme, d)?, signature).is_ok(),
+    })
 }
 
 /// Whether `signature` is valid under a public key (PKCS#1 or X.509 for RSA, X.509 for the
 /// others: aws-lc-rs reads either).
 pub(crate) fn verify(public: &[u8], scheme: Scheme, signed: Signed<'_>, signature: &[u8]) -> Result<bool, OpError> {
-    let key = UnparsedPublicKey::new(verification(scheme), public);
-    Ok(match signed {
-        Signed::Data(data) => key.verify(data, signature).is_ok(),
-        Signed::Digest(d) => key.verify_digest(&imported(scheme, d)?, signature).is_ok(),
-    })
+    let fixed: &dyn VerificationAlgorithm = match scheme {
+        Scheme::RsaPkcs1(Hash::Sha1) => &sig::RSA_PKCS1_2048_8192_SHA1_FOR_LEGACY_USE_ONLY,
+        Scheme::RsaPkcs1(Hash::Sha256) => &sig::RSA_PKCS1_2048_8192_SHA256,
+        Scheme::RsaPkcs1(Hash::Sha384) => &sig::RSA_PKCS1_2048_8192_SHA384,
+        Scheme::RsaPkcs1(Hash::Sha512) => &sig::RSA_PKCS1_2048_8192_SHA512,
+        Scheme::Ecdsa(Hash::Sha384) => &sig::ECDSA_P384_SHA384_ASN1,
+        Scheme::Ecdsa(_) => &sig::ECDSA_P256_SHA256_ASN1,
+        Scheme::Ed25519 => &sig::ED25519,
+        Scheme::RsaPss(hash, salt) => {
+            let base = |length| match hash {
+                // `scheme` never pairs PSS with SHA-1.
+                Hash::Sha1 | Hash::Sha256 => sig::RSA_PSS_2048_8192_SHA256.with_pss_salt_length(length),
+                Hash::Sha384 => sig::RSA_PSS_2048_8192_SHA384.with_pss_salt_length(length),
+                Hash::Sha512 => sig::RSA_PSS_2048_8192_SHA512.with_pss_salt_length(length),
+            };
+            // > RFC 8017 §9.1: the salt length is the signer's choice; a verifier that was
+            // > not told it accepts the two in common use.
+            let lengths = match salt {
+                Some(n) => vec![RsaPssSaltLength::Custom(
+                    u16::try_from(n).map_err(|_| OpError::InvalidField(format!("Salt Length {n} is out of range")))?,
+                )],
+                None => vec![RsaPssSaltLength::Digest, RsaPssSaltLength::Max],
+            };
+            for length in lengths {
+                if check(&base(length), public, signed, signature, scheme)? {
+                    return Ok(true);
+                }
+            }
+            return Ok(false);
+        }
+    };
+    check(fixed, public, signed, signature, scheme)
 }

@@ -57,6 +57,9 @@ pub(crate) fn new_object(
     object: ManagedObject,
 ) -> Result<StoredObject, OpError> {
     attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(ctx.now)));
+    // > KMIP 1.3 §3.55 (Original Creation Date): "the date and time the object was originally
+    // > created", set by the server when the object is created or registered.
+    attributes.push(Attribute::new(Tag::ORIGINAL_CREATION_DATE, Value::DateTime(ctx.now)));
     // > KMIP 1.4 §3.49-3.51: Always Sensitive and Never Extractable record whether Sensitive
     // > has always been True and Extractable always False; the server keeps them.
     if ctx.version >= kmip_proto::ProtocolVersion::V1_4 {

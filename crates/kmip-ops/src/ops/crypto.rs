@@ -11,8 +11,8 @@ use kmip_proto::dict::{
     BlockCipherMode, CryptographicAlgorithm, CryptographicUsageMask, ObjectType, PaddingMethod, ValidityIndicator,
 };
 use kmip_proto::payload::{
-    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, MacRequest, MacResponse, MacVerifyRequest,
-    MacVerifyResponse, RngRetrieveRequest, RngRetrieveResponse,
+    DecryptRequest, DecryptResponse, EncryptRequest, EncryptResponse, HashRequest, HashResponse, MacRequest,
+    MacResponse, MacVerifyRequest, MacVerifyResponse, RngRetrieveRequest, RngRetrieveResponse,
 };
 use kmip_proto::{CryptographicParameters, SecretBytes};
 use ring::aead::{AES_128_GCM, AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
@@ -308,9 +308,14 @@ fn iv_context(mode: BlockCipherMode, iv: Option<&[u8]>) -> Result<EncryptionCont
     Ok(EncryptionContext::Iv128(block.into()))
 }
 
-fn hmac_key(key: &UsableKey) -> Result<ring::hmac::Key, OpError> {
-    let algorithm = hmac_algorithm(key.algorithm)
-        .ok_or_else(|| OpError::Crypto(format!("{} is not an HMAC key", key.algorithm)))?;
+/// The HMAC key: the algorithm the request's Cryptographic Parameters name, else the key's own
+/// Cryptographic Parameters', else the key's Cryptographic Algorithm (an AES-typed key
+/// registered for MAC use names HMAC-SHA256 in its parameters, as CS-AC-M-4 does).
+fn hmac_key(key: &UsableKey, request: Option<&CryptographicParameters>) -> Result<ring::hmac::Key, OpError> {
+    let named = request.or(key.parameters.as_ref()).and_then(|p| p.cryptographic_algorithm);
+    let algorithm = named.unwrap_or(key.algorithm);
+    let algorithm =
+        hmac_algorithm(algorithm).ok_or_else(|| OpError::Crypto(format!("{algorithm} is not an HMAC algorithm")))?;
     Ok(ring::hmac::Key::new(algorithm, key.bytes.secret_bytes()))
 }
 
@@ -318,7 +323,7 @@ pub(crate) fn mac(ctx: &Ctx<'_>, request: MacRequest) -> Result<MacResponse, OpE
     no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
     let key = usable_key(ctx, request.unique_identifier, CryptographicUsageMask::MAC_GENERATE)?;
     let data = request.data.ok_or_else(|| OpError::InvalidField("MAC needs Data".into()))?;
-    let tag = ring::hmac::sign(&hmac_key(&key)?, data.secret_bytes());
+    let tag = ring::hmac::sign(&hmac_key(&key, request.cryptographic_parameters.as_ref())?, data.secret_bytes());
     Ok(MacResponse { unique_identifier: key.uid, mac_data: Some(tag.as_ref().to_vec()), correlation_value: None })
 }
 
@@ -328,7 +333,9 @@ pub(crate) fn mac_verify(ctx: &Ctx<'_>, request: MacVerifyRequest) -> Result<Mac
     let data = request.data.ok_or_else(|| OpError::InvalidField("MAC Verify needs Data".into()))?;
     let mac = request.mac_data.ok_or_else(|| OpError::InvalidField("MAC Verify needs MAC Data".into()))?;
     // ring compares in constant time.
-    let valid = ring::hmac::verify(&hmac_key(&key)?, data.secret_bytes(), &mac).is_ok();
+    let valid =
+        ring::hmac::verify(&hmac_key(&key, request.cryptographic_parameters.as_ref())?, data.secret_bytes(), &mac)
+            .is_ok();
     let validity_indicator = if valid { ValidityIndicator::VALID } else { ValidityIndicator::INVALID };
     Ok(MacVerifyResponse { unique_identifier: key.uid, validity_indicator, correlation_value: None })
 }
@@ -338,4 +345,25 @@ pub(crate) fn rng_retrieve(ctx: &Ctx<'_>, request: RngRetrieveRequest) -> Result
         return Err(OpError::InvalidField(format!("Data Length must be 1 to {MAX_RNG_BYTES}")));
     }
     Ok(RngRetrieveResponse { data: random_bytes(&ctx.svc.rng, request.data_length as usize)? })
+}
+
+/// > KMIP 1.4 §4.37: "This operation requests the server to perform a hash operation on the
+/// > data provided", with the Hashing Algorithm from the Cryptographic Parameters.
+pub(crate) fn hash(request: HashRequest) -> Result<HashResponse, OpError> {
+    use kmip_proto::dict::HashingAlgorithm;
+    use ring::digest;
+    no_streaming(request.init_indicator, request.final_indicator, &request.correlation_value)?;
+    let algorithm = match request.cryptographic_parameters.hashing_algorithm {
+        Some(HashingAlgorithm::SHA_1) => &digest::SHA1_FOR_LEGACY_USE_ONLY,
+        Some(HashingAlgorithm::SHA_256) => &digest::SHA256,
+        Some(HashingAlgorithm::SHA_384) => &digest::SHA384,
+        Some(HashingAlgorithm::SHA_512) => &digest::SHA512,
+        Some(other) => return Err(OpError::Crypto(format!("hashing with {other} is not supported"))),
+        None => return Err(OpError::InvalidField("Hash needs a Hashing Algorithm".into())),
+    };
+    let data = request.data.ok_or_else(|| OpError::InvalidField("Hash needs Data".into()))?;
+    Ok(HashResponse {
+        data: Some(digest::digest(algorithm, data.secret_bytes()).as_ref().to_vec()),
+        correlation_value: None,
+    })
 }

@@ -8,7 +8,7 @@ use ttlv::{Item, Tag, Value};
 use crate::service::Ctx;
 
 /// The operations this server implements, as Query reports them.
-pub(crate) const OPERATIONS: [Operation; 26] = [
+pub(crate) const OPERATIONS: [Operation; 27] = [
     Operation::CREATE,
     Operation::CREATE_KEY_PAIR,
     Operation::REGISTER,
@@ -34,6 +34,7 @@ pub(crate) const OPERATIONS: [Operation; 26] = [
     Operation::SIGN,
     Operation::SIGNATURE_VERIFY,
     Operation::RNG_RETRIEVE,
+    Operation::HASH,
     Operation::SET_ATTRIBUTE,
 ];
 

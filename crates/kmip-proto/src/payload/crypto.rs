@@ -224,3 +224,29 @@ kmip_struct! {
         pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
     }
 }
+
+kmip_struct! {
+    /// Hash request (KMIP 1.4 §4.37).
+    pub struct HashRequest {
+        /// Which hash: the Hashing Algorithm.
+        pub cryptographic_parameters: req CryptographicParameters = CRYPTOGRAPHIC_PARAMETERS,
+        /// The data to hash.
+        pub data: opt SecretBytes = DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+        /// Init Indicator, for streaming.
+        pub init_indicator: opt bool = INIT_INDICATOR,
+        /// Final Indicator, for streaming.
+        pub final_indicator: opt bool = FINAL_INDICATOR,
+    }
+}
+
+kmip_struct! {
+    /// Hash response.
+    pub struct HashResponse {
+        /// The digest.
+        pub data: opt Vec<u8> = DATA,
+        /// Correlation Value, for streaming.
+        pub correlation_value: opt Vec<u8> = CORRELATION_VALUE,
+    }
+}

@@ -152,4 +152,5 @@ payloads! {
     Sign(SIGN, SignRequest, SignResponse),
     SignatureVerify(SIGNATURE_VERIFY, SignatureVerifyRequest, SignatureVerifyResponse),
     RngRetrieve(RNG_RETRIEVE, RngRetrieveRequest, RngRetrieveResponse),
+    Hash(HASH, HashRequest, HashResponse),
 }
