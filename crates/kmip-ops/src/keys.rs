@@ -28,6 +28,11 @@ pub(crate) fn new_uid(rng: &SystemRandom) -> Result<String, OpError> {
 
 /// The key lengths Create makes for an algorithm, in bits.
 ///
+/// A symmetric key is random bytes whatever cipher it is for, so the server makes keys for
+/// the block and stream ciphers clients ask for (IDEA, Blowfish, Camellia...) at the lengths
+/// their specifications give, though it only uses AES, ChaCha-free HMAC and the like itself:
+/// Encrypt with such a key is refused, not faked.
+///
 /// AES takes 128, 192 and 256 (FIPS 197). An HMAC key may be any whole number of bytes; we
 /// take 8 bits up to 4096 and default to the hash's output length (RFC 2104 §3: "less than L
 /// bytes is strongly discouraged").
@@ -46,7 +51,27 @@ pub(crate) fn check_length(algorithm: CryptographicAlgorithm, length: Option<i32
                 l => bad(format!("HMAC keys are 8 to 4096 bits in whole bytes, not {l}")),
             }
         }
-        a => Err(OpError::Crypto(format!("Create does not generate {a} keys"))),
+        a => {
+            let lengths: &[i32] = match a {
+                CryptographicAlgorithm::TRIPLE_DES => &[128, 192],
+                CryptographicAlgorithm::IDEA | CryptographicAlgorithm::SEED => &[128],
+                CryptographicAlgorithm::CAMELLIA | CryptographicAlgorithm::TWOFISH | CryptographicAlgorithm::ARIA => {
+                    &[128, 192, 256]
+                }
+                CryptographicAlgorithm::CHACHA20 | CryptographicAlgorithm::CHACHA20_POLY1305 => &[256],
+                // Blowfish: 32 to 448 bits (Schneier, 1993).
+                CryptographicAlgorithm::BLOWFISH => match length {
+                    Some(l) if (32..=448).contains(&l) && l % 8 == 0 => return Ok(l),
+                    _ => return bad(format!("Blowfish keys are 32 to 448 bits in whole bytes, not {length:?}")),
+                },
+                _ => return Err(OpError::Crypto(format!("Create does not generate {a} keys"))),
+            };
+            match length {
+                Some(l) if lengths.contains(&l) => Ok(l),
+                None if lengths.len() == 1 => Ok(lengths[0]),
+                other => bad(format!("{a} keys are {lengths:?} bits, not {other:?}")),
+            }
+        }
     }
 }
 

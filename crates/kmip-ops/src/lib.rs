@@ -12,6 +12,7 @@
 #![warn(missing_docs)]
 
 mod asymmetric;
+mod certificate;
 mod client;
 mod clock;
 mod error;

@@ -80,11 +80,12 @@ pub(crate) fn visible_attributes(object: &StoredObject, now: i64) -> Vec<Attribu
 }
 
 /// The attributes a client of `version` may be sent: none that its version does not define
-/// (a KMIP 1.0 client must not see the 1.1 Fresh attribute). Vendor attributes always go.
+/// (a KMIP 1.0 client must not see the 1.1 Fresh attribute, a 2.x client the 1.x Operation
+/// Policy Name). Vendor attributes always go.
 pub(crate) fn for_version(attributes: Vec<Attribute>, version: kmip_proto::ProtocolVersion) -> Vec<Attribute> {
     attributes
         .into_iter()
-        .filter(|a| a.tag().is_none_or(|tag| kmip_proto::attribute::introduced_in(tag) <= version))
+        .filter(|a| a.tag().is_none_or(|tag| kmip_proto::attribute::defined_in(tag, version)))
         .collect()
 }
 
@@ -95,6 +96,32 @@ pub(crate) fn select_attributes(all: Vec<Attribute>, names: &[AttributeName]) ->
         return all;
     }
     names.iter().flat_map(|n| all.iter().filter(move |a| &a.name == n).cloned()).collect()
+}
+
+/// Numbers the instances of each multi-instance attribute (Name, Link, Object Group...) for a
+/// 1.x reply, 0 first, in stored order.
+///
+/// > KMIP 1.4 §2.1.1: the Attribute Index "is used to identify the particular instance",
+/// > and "Attribute Indices SHALL start with 0". PyKMIP reads it back from Get Attributes.
+pub(crate) fn number_instances(attributes: &mut [Attribute]) {
+    let mut seen: Vec<(AttributeName, i32)> = Vec::new();
+    for attribute in attributes.iter_mut() {
+        let multi = attribute.tag().is_some_and(|t| !kmip_proto::attribute::is_single_valued(t));
+        if !multi {
+            continue;
+        }
+        let next = match seen.iter_mut().find(|(n, _)| *n == attribute.name) {
+            Some((_, count)) => {
+                *count += 1;
+                *count
+            }
+            None => {
+                seen.push((attribute.name.clone(), 0));
+                0
+            }
+        };
+        attribute.index = Some(next);
+    }
 }
 
 /// A Link attribute value.

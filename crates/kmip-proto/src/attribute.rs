@@ -407,3 +407,16 @@ pub fn introduced_in(tag: Tag) -> crate::ProtocolVersion {
         _ => V::V2_0,
     }
 }
+
+/// Whether `version` defines the attribute: introduced by then, and not yet removed.
+///
+/// > KMIP 2.0 §1.5 (changes since 1.4): Operation Policy Name, and the 1.0 Certificate
+/// > Identifier, Certificate Subject and Certificate Issuer, deprecated in 1.3 and 1.1, are
+/// > removed.
+pub fn defined_in(tag: Tag, version: crate::ProtocolVersion) -> bool {
+    let removed = matches!(
+        tag,
+        Tag::OPERATION_POLICY_NAME | Tag::CERTIFICATE_IDENTIFIER | Tag::CERTIFICATE_SUBJECT | Tag::CERTIFICATE_ISSUER
+    );
+    introduced_in(tag) <= version && !(removed && version.is_2x())
+}

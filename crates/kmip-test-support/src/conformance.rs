@@ -288,6 +288,15 @@ fn matches(
             if ctx.attribute_list && e.tag == Tag::RESPONSE_PAYLOAD {
                 return match_children_by_tag(ec, ac, &[Tag::UNIQUE_IDENTIFIER], bindings, path, ctx);
             }
+            // > KMIP 1.4 §2.1.1: an Attribute Index that is not given is 0, so an instance the
+            // > server numbers 0 is the instance a vector leaves unnumbered.
+            if e.tag == Tag::ATTRIBUTE && e.child(Tag::ATTRIBUTE_INDEX).is_none() {
+                let zero = |c: &&Item| c.tag == Tag::ATTRIBUTE_INDEX && c.value == Value::Integer(0);
+                if ac.iter().any(|c| zero(&c)) {
+                    let unnumbered = Item::structure(Tag::ATTRIBUTE, ac.iter().filter(|c| !zero(c)).cloned().collect());
+                    return matches(e, &unnumbered, bindings, path, ctx);
+                }
+            }
             // A 1.x Random Number Generator attribute: its value is the server's own.
             if e.tag == Tag::ATTRIBUTE
                 && names_attribute(e, "Random Number Generator")

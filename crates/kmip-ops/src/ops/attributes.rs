@@ -141,13 +141,13 @@ fn not_found(ctx: &Ctx<'_>, name: &AttributeName) -> OpError {
 pub(crate) fn modify(ctx: &Ctx<'_>, request: ModifyAttributeRequest) -> Result<AttributeChangeResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_owned(&uid)?;
-    let mut attribute = request.attribute;
+    let attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_change(ctx, &stored, &attribute)?;
     let at = position(&stored, &attribute.name, attribute.index, request.current.as_ref())
         .ok_or_else(|| not_found(ctx, &attribute.name))?;
     stored.attributes[at] = Attribute { index: None, ..attribute.clone() };
-    attribute.index = attribute.index.filter(|i| *i != 0);
+    // The reply names the instance the request named (PyKMIP reads the index back).
     save(ctx, stored)?;
     ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
@@ -160,7 +160,7 @@ pub(crate) fn delete(ctx: &Ctx<'_>, request: DeleteAttributeRequest) -> Result<A
     let at = position(&stored, &request.name, request.index, request.current.as_ref())
         .ok_or_else(|| not_found(ctx, &request.name))?;
     let mut removed = stored.attributes.remove(at);
-    removed.index = request.index.filter(|i| *i != 0);
+    removed.index = request.index;
     save(ctx, stored)?;
     Ok(reply(ctx, uid, removed))
 }

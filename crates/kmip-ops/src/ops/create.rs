@@ -70,6 +70,12 @@ pub(crate) fn new_object(
         attributes.push(Attribute::new(Tag::ALWAYS_SENSITIVE, Value::Boolean(sensitive)));
         attributes.push(Attribute::new(Tag::NEVER_EXTRACTABLE, Value::Boolean(never_extractable)));
     }
+    // > KMIP 1.4 §3.18 (Operation Policy Name): "the name of a policy object known to the key
+    // > management system". This server has one policy: the owner uses and changes the
+    // > object, admins may read it. It is called "default", as PyKMIP's is.
+    if !attributes.iter().any(|a| a.tag() == Some(Tag::OPERATION_POLICY_NAME)) {
+        attributes.push(Attribute::new(Tag::OPERATION_POLICY_NAME, Value::TextString("default".into())));
+    }
     if !attributes.iter().any(|a| a.tag() == Some(Tag::FRESH)) {
         attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
     }
@@ -138,6 +144,13 @@ pub(crate) fn register(ctx: &Ctx<'_>, request: RegisterRequest) -> Result<Regist
         }
         if let (Some(len), None) = (block.cryptographic_length, integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)?) {
             attributes.push(Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(len)));
+        }
+    }
+    if let ManagedObject::Certificate(certificate) = &request.object {
+        if certificate.certificate_type == kmip_proto::dict::CertificateType::X_509 {
+            let read = crate::certificate::x509_attributes(&certificate.value)?;
+            attributes.retain(|a| !read.iter().any(|r| r.name == a.name));
+            attributes.extend(read);
         }
     }
     let stored = new_object(ctx, request.object_type, attributes, request.object)?;

@@ -13,7 +13,9 @@ use ttlv::{Item, Tag, Value};
 use crate::OpError;
 use crate::asymmetric::KeyKind;
 use crate::asymmetric::formats::{self, not_supported};
-use crate::objects::{effective_state, for_version, select_attributes, set_attribute, visible_attributes};
+use crate::objects::{
+    effective_state, for_version, number_instances, select_attributes, set_attribute, visible_attributes,
+};
 use crate::service::Ctx;
 
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
@@ -132,7 +134,10 @@ pub(crate) fn get_attributes(ctx: &Ctx<'_>, request: GetAttributesRequest) -> Re
     let uid = ctx.uid(request.unique_identifier)?;
     let stored = ctx.load_readable(&uid)?;
     let visible = for_version(visible_attributes(&stored, ctx.now), ctx.version);
-    let attributes = select_attributes(visible, &request.names);
+    let mut attributes = select_attributes(visible, &request.names);
+    if !ctx.version.is_2x() {
+        number_instances(&mut attributes);
+    }
     Ok(GetAttributesResponse { unique_identifier: uid, attributes })
 }
 
