@@ -311,6 +311,7 @@ fn dispatch(ctx: &mut Ctx<'_>, payload: Req) -> Result<(Resp, Option<String>), O
         Req::SignatureVerify(r) => {
             with_uid(sign::signature_verify(ctx, r)?, |p| &p.unique_identifier, Resp::SignatureVerify)
         }
+        Req::DeriveKey(r) => with_uid(derive::derive_key(ctx, r)?, |p| &p.unique_identifier, Resp::DeriveKey),
         Req::Hash(r) => (Resp::Hash(crypto::hash(r)?), None),
         Req::RngRetrieve(r) => (Resp::RngRetrieve(crypto::rng_retrieve(ctx, r)?), None),
         _ => return Err(OpError::OperationNotSupported),

@@ -21,6 +21,7 @@ pub mod object;
 pub mod payload;
 mod secret;
 mod version;
+mod wrapping;
 
 pub use attribute::{Attribute, AttributeName, Attributes, Link, Name, RevocationReason};
 pub use codec::{DateTime, Decode, Encode, Encoder, Interval};
@@ -34,6 +35,7 @@ pub use payload::{RequestPayload, ResponsePayload};
 pub use secret::{SecretBytes, SecretItem};
 pub use ttlv::dict;
 pub use version::ProtocolVersion;
+pub use wrapping::{EncryptionKeyInformation, KeyWrappingData, KeyWrappingSpecification};
 
 /// Entry points for the fuzz targets, kept in the library so that unit tests run the same
 /// code on the corpus seeds.

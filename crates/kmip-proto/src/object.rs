@@ -108,7 +108,7 @@ kmip_struct! {
         /// Cryptographic Length.
         pub cryptographic_length: opt i32 = CRYPTOGRAPHIC_LENGTH,
         /// Key Wrapping Data, for a wrapped Key Value.
-        pub key_wrapping_data: opt Item = KEY_WRAPPING_DATA,
+        pub key_wrapping_data: opt crate::KeyWrappingData = KEY_WRAPPING_DATA,
     }
 }
 
@@ -247,6 +247,18 @@ impl ManagedObject {
         };
         if let Some(KeyValue::Plain { attributes, .. }) = &mut block.key_value {
             attributes.iter_mut().for_each(|a| a.index = None);
+        }
+    }
+
+    /// The object's key block, to change, for the objects that have one.
+    pub fn key_block_mut(&mut self) -> Option<&mut KeyBlock> {
+        match self {
+            ManagedObject::SymmetricKey(k) | ManagedObject::PublicKey(k) | ManagedObject::PrivateKey(k) => {
+                Some(&mut k.key_block)
+            }
+            ManagedObject::SecretData(s) => Some(&mut s.key_block),
+            ManagedObject::SplitKey(s) => Some(&mut s.key_block),
+            _ => None,
         }
     }
 

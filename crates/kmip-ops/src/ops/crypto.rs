@@ -231,7 +231,7 @@ fn gcm_nonce(iv: Option<&[u8]>) -> Result<Nonce, OpError> {
 ///
 /// > KMIP 1.4 §9.1.3.2.15 Padding Method: "None", "PKCS5"; without padding the data must be
 /// > a whole number of 16-byte blocks.
-fn block_encrypt(
+pub(crate) fn block_encrypt(
     key: &UsableKey,
     mode: BlockCipherMode,
     padding: Option<PaddingMethod>,

@@ -8,9 +8,10 @@ use ttlv::{Item, Tag, Value};
 use crate::service::Ctx;
 
 /// The operations this server implements, as Query reports them.
-pub(crate) const OPERATIONS: [Operation; 27] = [
+pub(crate) const OPERATIONS: [Operation; 28] = [
     Operation::CREATE,
     Operation::CREATE_KEY_PAIR,
+    Operation::DERIVE_KEY,
     Operation::REGISTER,
     Operation::REKEY,
     Operation::REKEY_KEY_PAIR,

@@ -4,6 +4,7 @@
 pub(crate) mod attributes;
 pub(crate) mod create;
 pub(crate) mod crypto;
+pub(crate) mod derive;
 pub(crate) mod discover;
 pub(crate) mod key_use;
 pub(crate) mod keypair;
@@ -11,3 +12,4 @@ pub(crate) mod lifecycle;
 pub(crate) mod locate;
 pub(crate) mod read;
 pub(crate) mod sign;
+pub(crate) mod wrap;

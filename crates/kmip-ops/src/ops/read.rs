@@ -21,12 +21,10 @@ use crate::service::Ctx;
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let mut stored = ctx.load_readable(&uid)?;
-    if request.key_wrapping_specification.is_some() {
-        return Err(OpError::FeatureNotSupported("key wrapping"));
-    }
     // > KMIP 1.4 §3.48 (Sensitive): "If True then the server SHALL prevent the object value
     // > being retrieved (via the Get operation) unless it is wrapped".
-    if stored.first(Tag::SENSITIVE).is_some_and(|a| a.value.value == Value::Boolean(true)) {
+    let sensitive = stored.first(Tag::SENSITIVE).is_some_and(|a| a.value.value == Value::Boolean(true));
+    if sensitive && request.key_wrapping_specification.is_none() {
         return Err(OpError::Attribute { reason: ResultReason::SENSITIVE, message: "the object is Sensitive".into() });
     }
     // > KMIP 1.1 §3.34 (Fresh): "set to False when the object is first retrieved".
@@ -42,6 +40,10 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
     let object = match request.key_format_type {
         None => object,
         Some(format) => convert(object, kind, format)?,
+    };
+    let object = match request.key_wrapping_specification {
+        None => object,
+        Some(spec) => super::wrap::wrap(ctx, object, spec)?,
     };
     Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
 }

@@ -7,6 +7,7 @@
 
 mod attributes;
 mod crypto;
+mod derive;
 mod discovery;
 mod keypair;
 mod lifecycle;
@@ -14,6 +15,7 @@ mod retrieval;
 
 pub use attributes::*;
 pub use crypto::*;
+pub use derive::*;
 pub use discovery::*;
 pub use keypair::*;
 pub use lifecycle::*;
@@ -107,6 +109,7 @@ impl RequestPayload {
                 r.object.clear_attribute_indexes();
             }
             RequestPayload::ReKey(r) => clear(&mut r.attributes.list),
+            RequestPayload::DeriveKey(r) => clear(&mut r.attributes.list),
             RequestPayload::CreateKeyPair(r) => r.attributes.clear_attribute_indexes(),
             RequestPayload::ReKeyKeyPair(r) => r.attributes.clear_attribute_indexes(),
             RequestPayload::Locate(r) => clear(&mut r.attributes),
@@ -153,4 +156,5 @@ payloads! {
     SignatureVerify(SIGNATURE_VERIFY, SignatureVerifyRequest, SignatureVerifyResponse),
     RngRetrieve(RNG_RETRIEVE, RngRetrieveRequest, RngRetrieveResponse),
     Hash(HASH, HashRequest, HashResponse),
+    DeriveKey(DERIVE_KEY, DeriveKeyRequest, DeriveKeyResponse),
 }

@@ -1,7 +1,7 @@
 //! Get, Get Attributes, Get Attribute List and Locate: the operations that read.
 
 use ttlv::dict::{KeyCompressionType, KeyFormatType, KeyWrapType, ObjectGroupMember, ObjectType, StorageStatusMask};
-use ttlv::{DecodeError, Field, Item, Tag};
+use ttlv::{DecodeError, Field, Tag};
 
 use crate::attribute::{Attribute, AttributeName, Attributes};
 use crate::codec::{Decode, Encode, Encoder, kmip_struct, missing, put_once, read_fields};
@@ -19,7 +19,7 @@ kmip_struct! {
         /// Key Compression Type.
         pub key_compression_type: opt KeyCompressionType = KEY_COMPRESSION_TYPE,
         /// How to wrap the key.
-        pub key_wrapping_specification: opt Item = KEY_WRAPPING_SPECIFICATION,
+        pub key_wrapping_specification: opt crate::KeyWrappingSpecification = KEY_WRAPPING_SPECIFICATION,
     }
 }
 
