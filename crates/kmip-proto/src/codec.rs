@@ -95,6 +95,19 @@ pub(crate) fn missing(parent: Tag, tag: Tag, offset: usize) -> DecodeError {
     DecodeError::new(DecodeErrorKind::MissingField(tag), offset).within(parent)
 }
 
+/// A large optional field is boxed, so that a payload enum stays small.
+impl<T: Decode> Decode for Box<T> {
+    fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
+        T::decode(field).map(Box::new)
+    }
+}
+
+impl<T: Encode> Encode for Box<T> {
+    fn encode(&self, tag: Tag, e: &mut Encoder) {
+        (**self).encode(tag, e)
+    }
+}
+
 impl Decode for String {
     fn decode(f: Field<'_>) -> Result<Self, DecodeError> {
         f.text().map(str::to_owned)

@@ -108,7 +108,7 @@ kmip_struct! {
         /// Cryptographic Length.
         pub cryptographic_length: opt i32 = CRYPTOGRAPHIC_LENGTH,
         /// Key Wrapping Data, for a wrapped Key Value.
-        pub key_wrapping_data: opt crate::KeyWrappingData = KEY_WRAPPING_DATA,
+        pub key_wrapping_data: opt Box<crate::KeyWrappingData> = KEY_WRAPPING_DATA,
     }
 }
 

@@ -204,7 +204,9 @@ pub(crate) fn derive_key(ctx: &Ctx<'_>, request: DeriveKeyRequest) -> Result<Der
                     _ => return Err(OpError::InvalidField("Cryptographic Algorithm must be an Enumeration".into())),
                 },
                 None => {
-                    return Err(OpError::InvalidField("a derived Symmetric Key needs a Cryptographic Algorithm".into()));
+                    return Err(OpError::InvalidField(
+                        "a derived Symmetric Key needs a Cryptographic Algorithm".into(),
+                    ));
                 }
             };
             // The length is the client's: derivation makes the bytes asked for (PyKMIP's suite

@@ -43,7 +43,7 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
     };
     let object = match request.key_wrapping_specification {
         None => object,
-        Some(spec) => super::wrap::wrap(ctx, object, spec)?,
+        Some(spec) => super::wrap::wrap(ctx, object, *spec)?,
     };
     Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
 }

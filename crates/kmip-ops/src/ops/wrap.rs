@@ -89,7 +89,7 @@ pub(crate) fn wrap(
         }
         _ => KeyValue::Wrapped(wrapped),
     });
-    block.key_wrapping_data = Some(KeyWrappingData {
+    block.key_wrapping_data = Some(Box::new(KeyWrappingData {
         wrapping_method: WrappingMethod::ENCRYPT,
         encryption_key_information: Some(information),
         mac_signature_key_information: None,
@@ -98,7 +98,7 @@ pub(crate) fn wrap(
         // As the client said it: the profiles' AX-M-2 expects no Encoding Option back when
         // none was asked for.
         encoding_option: spec.encoding_option,
-    });
+    }));
     Ok(object)
 }
 

@@ -37,8 +37,8 @@ pub struct DeriveKeyRequest {
     pub unique_identifiers: Vec<String>,
     /// How.
     pub derivation_method: DerivationMethod,
-    /// With what.
-    pub derivation_parameters: DerivationParameters,
+    /// With what (boxed: it is the largest part of any request payload).
+    pub derivation_parameters: Box<DerivationParameters>,
     /// The new object's attributes (its Cryptographic Length says how much to derive).
     pub attributes: Attributes,
 }

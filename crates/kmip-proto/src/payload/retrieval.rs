@@ -19,7 +19,7 @@ kmip_struct! {
         /// Key Compression Type.
         pub key_compression_type: opt KeyCompressionType = KEY_COMPRESSION_TYPE,
         /// How to wrap the key.
-        pub key_wrapping_specification: opt crate::KeyWrappingSpecification = KEY_WRAPPING_SPECIFICATION,
+        pub key_wrapping_specification: opt Box<crate::KeyWrappingSpecification> = KEY_WRAPPING_SPECIFICATION,
     }
 }
 
