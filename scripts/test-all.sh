@@ -15,11 +15,17 @@ fi
 step() { printf '\n== %s\n' "$*"; }
 
 step "python venv with the real KMIP clients (.venv)"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import kmip, huaweicloudsdkkms, huaweicloudsdkdws, qumulo, schemathesis' 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import kmip, huaweicloudsdkkms, huaweicloudsdkdws, qumulo, schemathesis, pytest, testtools' 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check pykmip==0.11.0 huaweicloudsdkkms huaweicloudsdkdws qumulo-api schemathesis
+  .venv/bin/pip install --quiet --disable-pip-version-check pykmip==0.11.0 huaweicloudsdkkms huaweicloudsdkdws qumulo-api schemathesis pytest testtools
 fi
 export KMIP_PYTHON="$PWD/.venv/bin/python"
+# PyKMIP's own integration suite ships only in its source distribution.
+if [ ! -d .venv/pykmip-src/pykmip-0.11.0/kmip/tests/integration ]; then
+  .venv/bin/pip download --quiet --disable-pip-version-check --no-binary :all: --no-deps pykmip==0.11.0 -d .venv/pykmip-src
+  tar -xzf .venv/pykmip-src/pykmip-0.11.0.tar.gz -C .venv/pykmip-src
+fi
+export KMIP_PYKMIP_SOURCE="$PWD/.venv/pykmip-src/pykmip-0.11.0"
 
 step "format"
 cargo fmt --all -- --check

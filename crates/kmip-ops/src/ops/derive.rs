@@ -142,29 +142,16 @@ fn derive(
         DerivationMethod::ENCRYPT => {
             let params = parameters.cryptographic_parameters.clone().unwrap_or_default();
             let algorithm = params.cryptographic_algorithm.or(base.algorithm()).unwrap_or(CryptographicAlgorithm::AES);
-            if algorithm != CryptographicAlgorithm::AES {
-                return Err(OpError::Crypto(format!("derivation by encryption here uses AES, not {algorithm}")));
-            }
-            let key = UsableKey {
-                uid: base.uid.clone(),
-                object_type: base.object_type,
-                algorithm,
-                kind: None,
-                format: KeyFormatType::RAW,
-                bytes: secret.clone(),
-                parameters: None,
+            let iv = parameters.initialization_vector.as_deref();
+            let ciphertext = match algorithm {
+                CryptographicAlgorithm::AES => aes_encrypt(base, secret, &params, iv, data)?,
+                CryptographicAlgorithm::BLOWFISH => blowfish_cbc_encrypt(secret, &params, iv, data)?,
+                other => {
+                    return Err(OpError::Crypto(format!(
+                        "derivation by encryption takes AES or Blowfish, not {other}"
+                    )));
+                }
             };
-            let mode = params.block_cipher_mode.unwrap_or(BlockCipherMode::CBC);
-            if !matches!(mode, BlockCipherMode::CBC | BlockCipherMode::ECB) {
-                return Err(OpError::Crypto(format!("derivation by encryption takes CBC or ECB, not {mode}")));
-            }
-            let ciphertext = super::crypto::block_encrypt(
-                &key,
-                mode,
-                params.padding_method,
-                parameters.initialization_vector.as_deref(),
-                data,
-            )?;
             let made = ciphertext.get(..out.len()).ok_or_else(|| {
                 OpError::InvalidField("the Derivation Data encrypts to fewer bytes than asked for".into())
             })?;
@@ -175,6 +162,58 @@ fn derive(
             DerivationMethod::HASH => "derivation by hashing",
             _ => "this derivation method",
         })),
+    }
+}
+
+/// AES in CBC or ECB mode, for derivation by encryption.
+fn aes_encrypt(
+    base: &StoredObject,
+    secret: &SecretBytes,
+    params: &kmip_proto::CryptographicParameters,
+    iv: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, OpError> {
+    let key = UsableKey {
+        uid: base.uid.clone(),
+        object_type: base.object_type,
+        algorithm: CryptographicAlgorithm::AES,
+        kind: None,
+        format: KeyFormatType::RAW,
+        bytes: secret.clone(),
+        parameters: None,
+    };
+    let mode = params.block_cipher_mode.unwrap_or(BlockCipherMode::CBC);
+    if !matches!(mode, BlockCipherMode::CBC | BlockCipherMode::ECB) {
+        return Err(OpError::Crypto(format!("derivation by encryption takes CBC or ECB, not {mode}")));
+    }
+    super::crypto::block_encrypt(&key, mode, params.padding_method, iv, data)
+}
+
+/// Blowfish in CBC mode (PKCS#5 padding or none), for derivation by encryption with a
+/// Blowfish key: neither ring nor aws-lc-rs has Blowfish, so RustCrypto's does it.
+fn blowfish_cbc_encrypt(
+    secret: &SecretBytes,
+    params: &kmip_proto::CryptographicParameters,
+    iv: Option<&[u8]>,
+    data: &[u8],
+) -> Result<Vec<u8>, OpError> {
+    use cbc::cipher::block_padding::{NoPadding, Pkcs7};
+    use cbc::cipher::{BlockEncryptMut, KeyIvInit};
+    if params.block_cipher_mode.is_some_and(|m| m != BlockCipherMode::CBC) {
+        return Err(OpError::Crypto("Blowfish here runs in CBC mode only".into()));
+    }
+    let iv = iv.ok_or_else(|| OpError::InvalidField("Blowfish-CBC needs an Initialization Vector".into()))?;
+    let cipher = cbc::Encryptor::<blowfish::Blowfish>::new_from_slices(secret.secret_bytes(), iv)
+        .map_err(|_| OpError::Crypto("Blowfish takes a 4- to 56-byte key and an 8-byte IV".into()))?;
+    match params.padding_method.unwrap_or(kmip_proto::dict::PaddingMethod::NONE) {
+        kmip_proto::dict::PaddingMethod::PKCS5 => Ok(cipher.encrypt_padded_vec_mut::<Pkcs7>(data)),
+        kmip_proto::dict::PaddingMethod::NONE if data.len() % 8 == 0 => {
+            Ok(cipher.encrypt_padded_vec_mut::<NoPadding>(data))
+        }
+        kmip_proto::dict::PaddingMethod::NONE => {
+            Err(OpError::Crypto("without padding, Blowfish takes whole 8-byte blocks".into()))
+        }
+        other => Err(OpError::Crypto(format!("padding {other} is not supported for Blowfish"))),
     }
 }
 

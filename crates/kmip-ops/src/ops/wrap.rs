@@ -75,9 +75,10 @@ pub(crate) fn wrap(
                 plain.secret_bytes(),
             )?
         }
-        (_, algorithm) => {
+        (ObjectType::SYMMETRIC_KEY | ObjectType::PUBLIC_KEY, algorithm) => {
             return Err(OpError::Crypto(format!("wrapping here is with AES keys or RSA public keys, not {algorithm}")));
         }
+        _ => return Err(OpError::IllegalObjectType("a wrapping key is a Symmetric Key or a Public Key")),
     };
     // With TTLV Encoding the whole Key Value structure was wrapped, so the Key Value is the
     // wrapped Byte String; with No Encoding only the Key Material was, and it stays in a

@@ -9,6 +9,7 @@ mod framing;
 mod huawei;
 mod mtls;
 mod pykmip;
+mod pykmip_suite;
 mod qumulo;
 mod qumulo_cli;
 mod schemathesis;
