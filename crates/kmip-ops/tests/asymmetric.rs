@@ -219,8 +219,21 @@ fn get_converts_between_the_formats_clients_ask_for() {
     let (_, spki) = material(&s.get(&public, Some(KeyFormatType::X_509)).expect("as X.509"));
     let (_, again) = material(&s.get(&public, Some(KeyFormatType::PKCS_1)).expect("as PKCS#1"));
     assert_ne!(spki, again);
-    // An EC public key is X.509 only: PKCS#1 is RSA's.
-    let (_, ec_public) = s.pair(ec(RecommendedCurve::P_256), Mask::SIGN, Mask::VERIFY);
+    // EC keys in the Transparent forms: the curve and D, the curve and the point Q.
+    let (ec_private, ec_public) = s.pair(ec(RecommendedCurve::P_256), Mask::SIGN, Mask::VERIFY);
+    let (_, d) =
+        material(&s.get(&ec_private, Some(KeyFormatType::TRANSPARENT_EC_PRIVATE_KEY)).expect("as Transparent"));
+    let KeyMaterial::Transparent(d) = d else { panic!("a structure") };
+    assert_eq!(
+        d.0.child(Tag::RECOMMENDED_CURVE).map(|c| c.value.clone()),
+        Some(Value::Enumeration(RecommendedCurve::P_256.0))
+    );
+    assert!(d.0.child(Tag::D).is_some());
+    let (_, q) = material(&s.get(&ec_public, Some(KeyFormatType::TRANSPARENT_EC_PUBLIC_KEY)).expect("as Transparent"));
+    let KeyMaterial::Transparent(q) = q else { panic!("a structure") };
+    let Some(Value::ByteString(point)) = q.0.child(Tag::Q_STRING).map(|c| c.value.clone()) else { panic!("Q") };
+    assert_eq!((point.len(), point[0]), (65, 0x04), "an uncompressed P-256 point");
+    // An EC public key has no PKCS#1 form: that is RSA's.
     assert_eq!(
         s.get(&ec_public, Some(KeyFormatType::PKCS_1)).map(|_| ()),
         Err(ResultReason::KEY_FORMAT_TYPE_NOT_SUPPORTED)

@@ -4,16 +4,20 @@
 //! > PrivateKeyInfo), X.509 (RFC 5280 SubjectPublicKeyInfo), ECPrivateKey (RFC 5915) and the
 //! > Transparent structures, whose fields are Big Integers.
 //!
-//! Re-encoding goes through aws-lc-rs; only the unwrapping of a PKCS#8 envelope and the
-//! reading of RSA components is done here, with the DER reader x509-parser already brings.
+//! Re-encoding goes through aws-lc-rs; only the unwrapping of a PKCS#8 envelope, the reading
+//! of RSA components and of an X.509 key's point is done here, with the DER reader
+//! x509-parser already brings.
 
-use aws_lc_rs::encoding::AsDer;
+use aws_lc_rs::encoding::{AsBigEndian, AsDer};
 use aws_lc_rs::rsa::PublicKey as RsaPublicKey;
+use aws_lc_rs::signature::EcdsaKeyPair;
 use kmip_proto::dict::KeyFormatType;
 use kmip_proto::{KeyMaterial, SecretBytes, SecretItem};
 use ttlv::{BigInt, Item, Tag, Value};
 use x509_parser::der_parser::ber::BerObject;
 use x509_parser::der_parser::parse_der;
+use x509_parser::prelude::FromDer;
+use x509_parser::x509::SubjectPublicKeyInfo;
 
 use super::{KeyKind, rsa_private};
 use crate::OpError;
@@ -87,6 +91,14 @@ pub(crate) fn private_as(
         }
         // > RFC 5915 §3: the ECPrivateKey is what PKCS#8 wraps for an EC key.
         (KeyKind::P256 | KeyKind::P384, KeyFormatType::PKCS_8, KeyFormatType::EC_PRIVATE_KEY) => out(pkcs8_inner(der)?),
+        // > KMIP 1.4 §2.1.7: a Transparent EC Private Key is { Recommended Curve, D }; 1.x's
+        // > Transparent ECDSA and ECDH forms have the same fields.
+        (KeyKind::P256 | KeyKind::P384, KeyFormatType::PKCS_8, t) if is_transparent_ec(t, true) => {
+            let algorithm = kind.ecdsa().ok_or_else(|| malformed("EC key"))?;
+            let pair = EcdsaKeyPair::from_pkcs8(algorithm, der).map_err(|_| malformed("PKCS#8 EC key"))?;
+            let d = pair.private_key().as_be_bytes().map_err(|_| malformed("EC key"))?;
+            Ok(transparent_ec(kind, Tag::D, Value::BigInteger(BigInt::from_unsigned_be(d.as_ref()))))
+        }
         _ => Err(not_supported(to)),
     }
 }
@@ -102,6 +114,13 @@ pub(crate) fn public_as(
     if from == to {
         return out(der);
     }
+    if matches!(kind, KeyKind::P256 | KeyKind::P384) && from == KeyFormatType::X_509 && is_transparent_ec(to, false) {
+        // > KMIP 1.4 §2.1.7: a Transparent EC Public Key is { Recommended Curve, Q String },
+        // > Q the point as SEC 1 encodes it: the subjectPublicKey of the X.509 form.
+        let (_, spki) = SubjectPublicKeyInfo::from_der(der).map_err(|_| malformed("X.509 public key"))?;
+        let q = spki.subject_public_key.data.to_vec();
+        return Ok(transparent_ec(kind, Tag::Q_STRING, Value::ByteString(q)));
+    }
     let KeyKind::Rsa(_) = kind else { return Err(not_supported(to)) };
     // aws-lc-rs reads an RSA public key as PKCS#1 or as X.509 SubjectPublicKeyInfo.
     let key = RsaPublicKey::from_der(der).map_err(|_| malformed("RSA public key"))?;
@@ -115,6 +134,33 @@ pub(crate) fn public_as(
         }
         other => Err(not_supported(other)),
     }
+}
+
+/// Whether `format` is one of the Transparent EC forms, private or public.
+fn is_transparent_ec(format: KeyFormatType, private: bool) -> bool {
+    let forms = if private {
+        [
+            KeyFormatType::TRANSPARENT_EC_PRIVATE_KEY,
+            KeyFormatType::TRANSPARENT_ECDSA_PRIVATE_KEY,
+            KeyFormatType::TRANSPARENT_ECDH_PRIVATE_KEY,
+        ]
+    } else {
+        [
+            KeyFormatType::TRANSPARENT_EC_PUBLIC_KEY,
+            KeyFormatType::TRANSPARENT_ECDSA_PUBLIC_KEY,
+            KeyFormatType::TRANSPARENT_ECDH_PUBLIC_KEY,
+        ]
+    };
+    forms.contains(&format)
+}
+
+/// A Transparent EC key: the curve and one field.
+fn transparent_ec(kind: KeyKind, tag: Tag, value: Value) -> KeyMaterial {
+    let curve = kind.curve().map_or(0, |c| c.0);
+    KeyMaterial::Transparent(SecretItem(Item::structure(
+        Tag::KEY_MATERIAL,
+        vec![Item::new(Tag::RECOMMENDED_CURVE, Value::Enumeration(curve)), Item::new(tag, value)],
+    )))
 }
 
 /// The Get error for a format the server cannot produce.
