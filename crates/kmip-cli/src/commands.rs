@@ -97,6 +97,77 @@ pub fn create(
     Ok(json!({"unique_identifier": created.unique_identifier, "active": activate}))
 }
 
+/// The kinds of key pair `create_key_pair` asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairKind {
+    /// RSA with a modulus of this many bits.
+    Rsa(i32),
+    /// ECDSA on P-256.
+    EcP256,
+    /// ECDSA on P-384.
+    EcP384,
+    /// Ed25519.
+    Ed25519,
+}
+
+/// Create Key Pair: a private key that signs (or decrypts) and its public key.
+pub fn create_key_pair(
+    client: &mut Client,
+    v: ProtocolVersion,
+    kind: PairKind,
+    for_encryption: bool,
+    key_name: Option<&str>,
+    activate: bool,
+) -> Result<Value, ClientError> {
+    use kmip_proto::dict::{CryptographicUsageMask as Mask, RecommendedCurve};
+    use kmip_proto::payload::{CreateKeyPairRequest, KeyPairAttributes};
+    let enumeration = |tag, v: u32| Attribute::new(tag, ttlv::Value::Enumeration(v));
+    let mut common = match kind {
+        PairKind::Rsa(bits) => vec![
+            enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::RSA.0),
+            Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, ttlv::Value::Integer(bits)),
+        ],
+        PairKind::EcP256 | PairKind::EcP384 => {
+            let curve = if kind == PairKind::EcP256 { RecommendedCurve::P_256 } else { RecommendedCurve::P_384 };
+            vec![
+                enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::EC.0),
+                Attribute::from_item(Item::structure(
+                    Tag::CRYPTOGRAPHIC_DOMAIN_PARAMETERS,
+                    vec![Item::new(Tag::RECOMMENDED_CURVE, ttlv::Value::Enumeration(curve.0))],
+                )),
+            ]
+        }
+        PairKind::Ed25519 => vec![enumeration(Tag::CRYPTOGRAPHIC_ALGORITHM, CryptographicAlgorithm::ED25519.0)],
+    };
+    common.extend(key_name.map(Attribute::name));
+    let (private_mask, public_mask) =
+        if for_encryption { (Mask::DECRYPT, Mask::ENCRYPT) } else { (Mask::SIGN, Mask::VERIFY) };
+    let usage = |m: Mask| Attributes {
+        list: vec![Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, ttlv::Value::Integer(m.0 as i32))],
+        template_names: Vec::new(),
+    };
+    let request = CreateKeyPairRequest {
+        attributes: KeyPairAttributes {
+            common: Some(Attributes { list: common, template_names: Vec::new() }),
+            private: Some(usage(private_mask)),
+            public: Some(usage(public_mask)),
+        },
+        protection_storage_masks: Vec::new(),
+    };
+    let Resp::CreateKeyPair(made) = client.call(v, Operation::CREATE_KEY_PAIR, Req::CreateKeyPair(request))? else {
+        return Err(unexpected("a key pair"));
+    };
+    if activate {
+        uid_operation(client, v, Operation::ACTIVATE, &made.private_key_unique_identifier)?;
+        uid_operation(client, v, Operation::ACTIVATE, &made.public_key_unique_identifier)?;
+    }
+    Ok(json!({
+        "private_key": made.private_key_unique_identifier,
+        "public_key": made.public_key_unique_identifier,
+        "active": activate,
+    }))
+}
+
 /// Register a key or a secret read from a file.
 pub fn register(
     client: &mut Client,
@@ -137,10 +208,15 @@ pub fn register(
 }
 
 /// Get: the object's type and size; its bytes only when `reveal` (or written to a file).
-pub fn get(client: &mut Client, v: ProtocolVersion, uid: &str) -> Result<(Value, Option<SecretBytes>), ClientError> {
+pub fn get(
+    client: &mut Client,
+    v: ProtocolVersion,
+    uid: &str,
+    format: Option<KeyFormatType>,
+) -> Result<(Value, Option<Fetched>), ClientError> {
     let request = GetRequest {
         unique_identifier: Some(uid.into()),
-        key_format_type: None,
+        key_format_type: format,
         key_wrap_type: None,
         key_compression_type: None,
         key_wrapping_specification: None,
@@ -156,12 +232,47 @@ pub fn get(client: &mut Client, v: ProtocolVersion, uid: &str) -> Result<(Value,
             _ => None,
         },
     };
+    let format = got.object.key_block().map(|b| b.key_format_type);
     let summary = json!({
         "unique_identifier": got.unique_identifier,
         "object_type": got.object_type.to_string(),
+        "key_format_type": format.map(|f| f.to_string()),
         "bytes": bytes.as_ref().map(SecretBytes::len),
     });
-    Ok((summary, bytes))
+    Ok((summary, bytes.map(|bytes| Fetched { object_type: got.object_type, format, bytes })))
+}
+
+/// An object's bytes as Get returned them, with what they are.
+#[derive(Debug)]
+pub struct Fetched {
+    /// What the object is.
+    pub object_type: ObjectType,
+    /// The key block's format, for keys.
+    pub format: Option<KeyFormatType>,
+    /// The bytes.
+    pub bytes: SecretBytes,
+}
+
+impl Fetched {
+    /// The PEM label of these bytes (RFC 7468), when they have one: certificates, and keys in
+    /// PKCS#1, PKCS#8, X.509 or ECPrivateKey form.
+    pub fn pem_label(&self) -> Option<&'static str> {
+        Some(match (self.object_type, self.format) {
+            (ObjectType::CERTIFICATE, _) => "CERTIFICATE",
+            (ObjectType::PRIVATE_KEY, Some(KeyFormatType::PKCS_1)) => "RSA PRIVATE KEY",
+            (ObjectType::PUBLIC_KEY, Some(KeyFormatType::PKCS_1)) => "RSA PUBLIC KEY",
+            (ObjectType::PRIVATE_KEY, Some(KeyFormatType::PKCS_8)) => "PRIVATE KEY",
+            (ObjectType::PRIVATE_KEY, Some(KeyFormatType::EC_PRIVATE_KEY)) => "EC PRIVATE KEY",
+            (ObjectType::PUBLIC_KEY, Some(KeyFormatType::X_509)) => "PUBLIC KEY",
+            _ => return None,
+        })
+    }
+
+    /// The bytes as PEM text, when they have a PEM form.
+    pub fn to_pem(&self) -> Option<SecretBytes> {
+        let block = pem::Pem::new(self.pem_label()?, self.bytes.secret_bytes().to_vec());
+        Some(SecretBytes::new(pem::encode(&block).into_bytes()))
+    }
 }
 
 /// Get Attributes (all, or the named ones).

@@ -13,7 +13,7 @@ use kmip_cli::commands;
 use kmip_cli::profile::Profile;
 use kmip_cli::{Client, ClientError, Endpoint};
 use kmip_proto::ProtocolVersion;
-use kmip_proto::dict::{BlockCipherMode, CryptographicAlgorithm, Operation, RevocationReasonCode};
+use kmip_proto::dict::{BlockCipherMode, CryptographicAlgorithm, KeyFormatType, Operation, RevocationReasonCode};
 use serde_json::Value;
 
 #[derive(Debug, Parser)]
@@ -74,6 +74,23 @@ enum Command {
         #[arg(long)]
         activate: bool,
     },
+    /// Create a key pair: by default one that signs and verifies.
+    CreateKeyPair {
+        #[arg(long, value_enum, default_value = "rsa")]
+        algorithm: PairAlgorithm,
+        /// RSA modulus length in bits.
+        #[arg(long, default_value_t = 2048)]
+        length: i32,
+        /// An RSA pair that encrypts and decrypts, rather than signs and verifies.
+        #[arg(long)]
+        encryption: bool,
+        /// A Name for both keys.
+        #[arg(long)]
+        name: Option<String>,
+        /// Activate both right away.
+        #[arg(long)]
+        activate: bool,
+    },
     /// Register a symmetric key (raw bytes) or a secret (password) from a file.
     Register {
         /// The file with the bytes ("-" for standard input).
@@ -90,6 +107,12 @@ enum Command {
         /// Write the key bytes to this file (mode 0600).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// The key format to ask the server for.
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        /// Write PEM text rather than DER bytes (certificates, PKCS#1, PKCS#8, X.509 keys).
+        #[arg(long, requires = "out")]
+        pem: bool,
     },
     /// Get an object's attributes (all, or the named ones).
     Attributes { uid: String, names: Vec<String> },
@@ -162,6 +185,23 @@ enum Command {
 enum Algorithm {
     Aes,
     HmacSha256,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PairAlgorithm {
+    Rsa,
+    EcP256,
+    EcP384,
+    Ed25519,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Format {
+    Raw,
+    Pkcs1,
+    Pkcs8,
+    X509,
+    EcPrivateKey,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -253,9 +293,29 @@ fn run(cli: &Cli) -> Result<Value, String> {
         Command::Register { file, secret, name } => {
             commands::register(c, v, *secret, read_input(file)?, name.as_deref()).map_err(refused)?
         }
-        Command::Get { uid, out } => {
-            let (summary, bytes) = commands::get(c, v, uid).map_err(refused)?;
-            if let (Some(out), Some(bytes)) = (out, bytes) {
+        Command::CreateKeyPair { algorithm, length, encryption, name, activate } => {
+            let kind = match algorithm {
+                PairAlgorithm::Rsa => commands::PairKind::Rsa(*length),
+                PairAlgorithm::EcP256 => commands::PairKind::EcP256,
+                PairAlgorithm::EcP384 => commands::PairKind::EcP384,
+                PairAlgorithm::Ed25519 => commands::PairKind::Ed25519,
+            };
+            commands::create_key_pair(c, v, kind, *encryption, name.as_deref(), *activate).map_err(refused)?
+        }
+        Command::Get { uid, out, format, pem } => {
+            let format = format.map(|f| match f {
+                Format::Raw => KeyFormatType::RAW,
+                Format::Pkcs1 => KeyFormatType::PKCS_1,
+                Format::Pkcs8 => KeyFormatType::PKCS_8,
+                Format::X509 => KeyFormatType::X_509,
+                Format::EcPrivateKey => KeyFormatType::EC_PRIVATE_KEY,
+            });
+            let (summary, fetched) = commands::get(c, v, uid, format).map_err(refused)?;
+            if let (Some(out), Some(fetched)) = (out, fetched) {
+                let bytes = match pem {
+                    false => fetched.bytes,
+                    true => fetched.to_pem().ok_or("this object has no PEM form: ask for --format pkcs8 or x509")?,
+                };
                 write_secret(out, bytes.secret_bytes())?;
             }
             summary

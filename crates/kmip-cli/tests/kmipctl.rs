@@ -107,6 +107,34 @@ fn kmipctl_manages_keys_over_mutual_tls() {
 }
 
 #[test]
+fn kmipctl_makes_key_pairs_and_writes_pem() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmipctl")).to_str().expect("utf-8 path"), dir.path());
+    let ctl = Ctl { server: &server, identity: "client" };
+    let pair = ctl.json(&["create-key-pair", "--algorithm", "rsa", "--length", "2048", "--name", "ctl-pair"]);
+    let (private, public) = (pair["private_key"].as_str().expect("uid"), pair["public_key"].as_str().expect("uid"));
+
+    // The private key as PKCS#8 PEM, the public as X.509 PEM: what OpenSSL and friends read.
+    let key_pem = dir.path().join("private.pem");
+    let got = ctl.json(&["get", private, "--format", "pkcs8", "--pem", "--out", key_pem.to_str().expect("utf-8")]);
+    assert_eq!(got["key_format_type"], "PKCS_8");
+    let text = std::fs::read_to_string(&key_pem).expect("pem");
+    assert!(text.starts_with("-----BEGIN PRIVATE KEY-----"), "{text}");
+    let public_pem = dir.path().join("public.pem");
+    ctl.json(&["get", public, "--format", "x509", "--pem", "--out", public_pem.to_str().expect("utf-8")]);
+    let text = std::fs::read_to_string(&public_pem).expect("pem");
+    assert!(text.starts_with("-----BEGIN PUBLIC KEY-----"), "{text}");
+
+    // Elliptic-curve and Ed25519 pairs; PEM of a format with no PEM form is refused clearly.
+    for algorithm in ["ec-p256", "ec-p384", "ed25519"] {
+        let pair = ctl.json(&["create-key-pair", "--algorithm", algorithm, "--activate"]);
+        assert_eq!(pair["active"], true);
+    }
+    let raw = ctl.run(&["get", private, "--format", "raw", "--pem", "--out", key_pem.to_str().expect("utf-8")]);
+    assert_eq!(raw.status.code(), Some(1), "{}", String::from_utf8_lossy(&raw.stderr));
+}
+
+#[test]
 fn kmipctl_reads_a_profile_and_refuses_a_wrong_identity() {
     let dir = tempfile::tempdir().expect("temp dir");
     let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmipctl")).to_str().expect("utf-8 path"), dir.path());
