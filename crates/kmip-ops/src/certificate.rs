@@ -11,6 +11,14 @@ use x509_parser::prelude::{FromDer, X509Certificate, X509Name};
 
 use crate::OpError;
 
+/// Whether the attribute is one the server reads from a certificate: a client may not change
+/// it (KMIP 2.1 BL-M-10: Modify of Certificate Length is Attribute Read Only).
+pub(crate) fn is_read_from_certificate(tag: Tag) -> bool {
+    tag == Tag::CERTIFICATE_TYPE
+        || tag == Tag::CERTIFICATE_LENGTH
+        || NAME_PARTS.iter().any(|(_, subject, issuer)| *subject == tag || *issuer == tag)
+}
+
 /// The name parts KMIP 2.x reads from a distinguished name, with their subject and issuer
 /// attribute tags.
 const NAME_PARTS: [(NamePart, Tag, Tag); 7] = [

@@ -53,7 +53,9 @@ pub(crate) fn check_length(algorithm: CryptographicAlgorithm, length: Option<i32
         }
         a => {
             let lengths: &[i32] = match a {
-                CryptographicAlgorithm::TRIPLE_DES => &[128, 192],
+                // Two- and three-key Triple-DES, named by their key bits (112, 168) or by the
+                // bytes they take with parity bits (128, 192).
+                CryptographicAlgorithm::TRIPLE_DES => &[112, 128, 168, 192],
                 CryptographicAlgorithm::IDEA | CryptographicAlgorithm::SEED => &[128],
                 CryptographicAlgorithm::CAMELLIA | CryptographicAlgorithm::TWOFISH | CryptographicAlgorithm::ARIA => {
                     &[128, 192, 256]
@@ -72,6 +74,16 @@ pub(crate) fn check_length(algorithm: CryptographicAlgorithm, length: Option<i32
                 other => bad(format!("{a} keys are {lengths:?} bits, not {other:?}")),
             }
         }
+    }
+}
+
+/// How many bytes a key of `length` bits takes: Triple-DES keys carry a parity bit in every
+/// byte, so a 168-bit key is 24 bytes and a 112-bit one 16.
+pub(crate) fn key_bytes(algorithm: CryptographicAlgorithm, length: i32) -> usize {
+    match (algorithm, length) {
+        (CryptographicAlgorithm::TRIPLE_DES, 112) => 16,
+        (CryptographicAlgorithm::TRIPLE_DES, 168) => 24,
+        (_, bits) => bits as usize / 8,
     }
 }
 

@@ -20,7 +20,9 @@ fn attribute_error(reason: ResultReason, message: String) -> OpError {
 /// Refuses changes to what the server manages.
 fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
     match name {
-        AttributeName::Standard(tag) if SERVER_MANAGED.contains(tag) => {
+        AttributeName::Standard(tag)
+            if SERVER_MANAGED.contains(tag) || crate::certificate::is_read_from_certificate(*tag) =>
+        {
             let reason =
                 if ctx.version.is_2x() { ResultReason::ATTRIBUTE_READ_ONLY } else { ResultReason::PERMISSION_DENIED };
             Err(attribute_error(reason, format!("{tag} is set by the server")))

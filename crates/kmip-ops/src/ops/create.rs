@@ -116,7 +116,7 @@ pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResp
         });
     }
     attributes.push(rng_attribute());
-    let bytes = random_bytes(&ctx.svc.rng, length as usize / 8)?;
+    let bytes = random_bytes(&ctx.svc.rng, crate::keys::key_bytes(algorithm, length))?;
     let stored = new_object(ctx, ObjectType::SYMMETRIC_KEY, attributes, symmetric_key(algorithm, length, bytes))?;
     let uid = stored.uid.clone();
     ctx.svc.store.commit(vec![Change::Insert(stored)])?;

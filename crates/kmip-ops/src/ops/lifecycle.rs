@@ -128,7 +128,7 @@ pub(crate) fn replacement(
     let algorithm =
         old.algorithm().ok_or_else(|| OpError::InvalidField("the key has no Cryptographic Algorithm".into()))?;
     let length = check_length(algorithm, old.length())?;
-    let bytes = random_bytes(&svc.rng, length as usize / 8)?;
+    let bytes = random_bytes(&svc.rng, crate::keys::key_bytes(algorithm, length))?;
     replacement_with(svc, now, old, offset, overrides, symmetric_key(algorithm, length, bytes))
 }
 
