@@ -27,6 +27,19 @@ if [ ! -d .venv/pykmip-src/pykmip-0.11.0/kmip/tests/integration ]; then
 fi
 export KMIP_PYKMIP_SOURCE="$PWD/.venv/pykmip-src/pykmip-0.11.0"
 
+step "cargo deny (licenses, bans, sources; advisories when the RustSec database is reachable)"
+deny="$(command -v cargo-deny || true)"
+if [ -z "$deny" ]; then
+  deny="$PWD/target/tools/bin/cargo-deny"
+  [ -x "$deny" ] || cargo install --quiet --locked cargo-deny@0.20.2 --root "$PWD/target/tools"
+fi
+"$deny" --offline check licenses bans sources
+if curl -sf --max-time 10 -o /dev/null https://github.com/rustsec/advisory-db; then
+  "$deny" check advisories
+else
+  echo "SKIPPED cargo deny check advisories: github.com, where the RustSec database lives, is unreachable from here"
+fi
+
 step "format"
 cargo fmt --all -- --check
 
