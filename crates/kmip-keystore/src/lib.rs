@@ -7,6 +7,10 @@
 //!   would lose. Concurrent commits share flushes (group commit).
 //! - Locate never scans every object: [`KeyStore::scan`] reads one index.
 //!
+//! - Object records and side-API records are sealed at rest under a root key ([`Keyring`]),
+//!   which lives outside the data directory: a copy of the data directory alone reveals no
+//!   key material.
+//!
 //! Nothing here knows KMIP semantics (states, ownership rules); `kmip-ops` does.
 
 #![warn(missing_docs)]
@@ -14,11 +18,13 @@
 mod cmk;
 mod group_commit;
 mod index;
+mod seal;
 mod sled_store;
 mod stored;
 
 pub use cmk::{CmkRecord, CmkState, CmkVersion, RotationPolicy, VersionOrigin};
 pub use index::IndexKey;
+pub use seal::{Keyring, RootKey};
 pub use sled_store::SledStore;
 pub use stored::{SCHEMA_VERSION, StoredObject};
 
@@ -89,4 +95,19 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
 
     /// Key ids of one project's CMKs, in key id order, after `after` if given, at most `limit`.
     fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Looks at the next `limit` records from the cursor `from` (the previous step's
+    /// [`ResealStep::next`]; `None` to begin) and seals again, under the current root key,
+    /// those an older key sealed or that predate sealing; each in its own atomic change, so
+    /// that the store serves throughout. Done when `next` is `None`.
+    fn reseal(&self, from: Option<&[u8]>, limit: usize) -> Result<ResealStep, StoreError>;
+}
+
+/// One step of [`KeyStore::reseal`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResealStep {
+    /// Records sealed again in this step.
+    pub resealed: u64,
+    /// Where the next step starts; `None` when every record has been looked at.
+    pub next: Option<Vec<u8>>,
 }

@@ -6,11 +6,13 @@
 //! shares with concurrent commits ([`GroupCommit`]).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use crate::group_commit::GroupCommit;
-use crate::{Change, CmkRecord, IndexKey, KeyStore, StoreError, StoredObject};
+use crate::seal::{Domain, Keyring};
+use crate::{Change, CmkRecord, IndexKey, KeyStore, ResealStep, StoreError, StoredObject};
 
 const OBJECT_PREFIX: u8 = b'o';
 /// `c<key_id>` → a CMK record (JSON).
@@ -22,12 +24,15 @@ const PROJECT_PREFIX: u8 = b'p';
 /// `m<name>` → a side-API record.
 const META_PREFIX: u8 = b'm';
 
-/// A [`KeyStore`] in a sled database directory.
+/// A [`KeyStore`] in a sled database directory. Object records and side-API records are
+/// sealed under the [`Keyring`]'s current root key; CMK records and index entries hold no
+/// secrets and are not.
 #[derive(Debug)]
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     group: GroupCommit,
+    keyring: Arc<Keyring>,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -66,28 +71,52 @@ fn decode_cmk(key_id: &str, bytes: &[u8]) -> Result<CmkRecord, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { uid: key_id.to_owned(), reason: e.to_string() })
 }
 
-fn decode(uid: &str, bytes: &[u8]) -> Result<StoredObject, StoreError> {
-    StoredObject::from_bytes(bytes).map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
+fn decode(keyring: &Keyring, uid: &str, record: &[u8]) -> Result<StoredObject, StoreError> {
+    let opened = keyring.open(Domain::Object, uid, record)?;
+    StoredObject::from_bytes(opened.plain.secret_bytes())
+        .map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
+}
+
+fn encode(keyring: &Keyring, object: &StoredObject) -> Result<Vec<u8>, StoreError> {
+    let plain = kmip_proto::SecretBytes::new(object.to_bytes());
+    keyring.seal(Domain::Object, &object.uid, plain.secret_bytes())
+}
+
+fn meta_key(key: &str) -> Vec<u8> {
+    [&[META_PREFIX][..], key.as_bytes()].concat()
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `dir`.
-    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+    /// Opens (or creates) the store in `dir`, sealing under `keyring`. Refuses a data dir
+    /// whose records the keyring cannot open, rather than serve errors object by object.
+    pub fn open(dir: &Path, keyring: Arc<Keyring>) -> Result<Self, StoreError> {
         // sled's own periodic flush is off: durability comes from the commit path alone, so
         // that no acknowledgement can run ahead of the disk.
         let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(backend)?;
         let tree = db.open_tree("kmip").map_err(backend)?;
-        Ok(SledStore { db, tree, group: GroupCommit::default() })
+        let store = SledStore { db, tree, group: GroupCommit::default(), keyring };
+        if let Some(entry) = store.tree.scan_prefix([OBJECT_PREFIX]).next() {
+            let (k, v) = entry.map_err(backend)?;
+            let uid = String::from_utf8_lossy(&k[1..]).into_owned();
+            decode(&store.keyring, &uid, &v).map_err(|e| {
+                StoreError::Backend(format!("the configured root keys do not open this data directory: {e}"))
+            })?;
+        }
+        Ok(store)
     }
 
-    fn apply(tx: &TransactionalTree, change: &Change) -> Result<(), ConflictableTransactionError<StoreError>> {
+    fn apply(
+        keyring: &Keyring,
+        tx: &TransactionalTree,
+        change: &Change,
+    ) -> Result<(), ConflictableTransactionError<StoreError>> {
         let abort = ConflictableTransactionError::Abort;
         let (object, must_exist) = match change {
             Change::Insert(o) => (o, false),
             Change::Update(o) => (o, true),
             Change::PutCmk(record) => return Self::put_cmk(tx, record),
             Change::PutMeta { key, value } => {
-                tx.insert([&[META_PREFIX][..], key.as_bytes()].concat(), value.as_slice())?;
+                tx.insert(meta_key(key), keyring.seal(Domain::Meta, key, value).map_err(abort)?)?;
                 return Ok(());
             }
         };
@@ -98,14 +127,14 @@ impl SledStore {
                 return Err(abort(StoreError::Backend(format!("object {} vanished", object.uid))));
             }
             (Some(old), true) => {
-                let old = decode(&object.uid, &old).map_err(abort)?;
+                let old = decode(keyring, &object.uid, &old).map_err(abort)?;
                 for index in IndexKey::all_for(&old) {
                     tx.remove(index.entry(&old.uid))?;
                 }
             }
             (None, false) => {}
         }
-        tx.insert(key, object.to_bytes())?;
+        tx.insert(key, encode(keyring, object).map_err(abort)?)?;
         for index in IndexKey::all_for(object) {
             tx.insert(index.entry(&object.uid), &[][..])?;
         }
@@ -148,7 +177,7 @@ impl SledStore {
 impl KeyStore for SledStore {
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         match self.tree.get(object_key(uid)).map_err(backend)? {
-            Some(bytes) => decode(uid, &bytes).map(Some),
+            Some(bytes) => decode(&self.keyring, uid, &bytes).map(Some),
             None => Ok(None),
         }
     }
@@ -156,7 +185,7 @@ impl KeyStore for SledStore {
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
         let result = self.tree.transaction(|tx| {
             for change in &changes {
-                Self::apply(tx, change)?;
+                Self::apply(&self.keyring, tx, change)?;
             }
             Ok(())
         });
@@ -188,7 +217,64 @@ impl KeyStore for SledStore {
     }
 
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.tree.get([&[META_PREFIX][..], key.as_bytes()].concat()).map_err(backend)?.map(|v| v.to_vec()))
+        match self.tree.get(meta_key(key)).map_err(backend)? {
+            Some(record) => Ok(Some(self.keyring.open(Domain::Meta, key, &record)?.plain.secret_bytes().to_vec())),
+            None => Ok(None),
+        }
+    }
+
+    fn reseal(&self, from: Option<&[u8]>, limit: usize) -> Result<ResealStep, StoreError> {
+        let start = match from {
+            Some(k) => k.to_vec(),
+            None => vec![META_PREFIX],
+        };
+        let mut step = ResealStep { resealed: 0, next: None };
+        let mut seen = 0;
+        // Meta records ('m') and then object records ('o') sort together: stop after them.
+        for entry in self.tree.range(start..vec![OBJECT_PREFIX + 1]) {
+            let (k, v) = entry.map_err(backend)?;
+            let domain = match k.first() {
+                Some(&OBJECT_PREFIX) => Domain::Object,
+                Some(&META_PREFIX) => Domain::Meta,
+                _ => continue,
+            };
+            if seen >= limit {
+                step.next = Some(k.to_vec());
+                return Ok(step);
+            }
+            seen += 1;
+            let name = String::from_utf8_lossy(&k[1..]).into_owned();
+            if !self.keyring.open(domain, &name, &v)?.stale {
+                continue;
+            }
+            // Re-read in a transaction: a commit may have rewritten the record meanwhile, and
+            // then it is sealed under the current key already.
+            let result = self.tree.transaction(|tx| {
+                let Some(record) = tx.get(&k)? else { return Ok(false) };
+                let opened = self.keyring.open(domain, &name, &record).map_err(ConflictableTransactionError::Abort)?;
+                if !opened.stale {
+                    return Ok(false);
+                }
+                let sealed = self
+                    .keyring
+                    .seal(domain, &name, opened.plain.secret_bytes())
+                    .map_err(ConflictableTransactionError::Abort)?;
+                tx.insert(&*k, sealed)?;
+                Ok(true)
+            });
+            match result {
+                Ok(true) => step.resealed += 1,
+                Ok(false) => {}
+                Err(TransactionError::Abort(e)) => return Err(e),
+                Err(TransactionError::Storage(e)) => return Err(backend(e)),
+            }
+        }
+        if step.resealed > 0 {
+            self.group.wait_durable(|| self.db.flush().map(drop).map_err(|e| e.to_string())).map_err(|e| {
+                StoreError::Backend(format!("flush failed: {}", e.unwrap_or_else(|| "in a shared flush".into())))
+            })?;
+        }
+        Ok(step)
     }
 
     fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {

@@ -3,10 +3,18 @@
 
 use std::sync::Arc;
 
-use kmip_keystore::{Change, IndexKey, KeyStore, SledStore, StoreError, StoredObject};
-use kmip_proto::Attribute;
+use kmip_keystore::{Change, IndexKey, KeyStore, Keyring, RootKey, SledStore, StoreError, StoredObject};
 use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State};
+use kmip_proto::{Attribute, SecretBytes};
 use ttlv::{Item, Tag, Value};
+
+fn root(byte: u8) -> RootKey {
+    RootKey::from_bytes(&SecretBytes::new(vec![byte; 32])).expect("a root key")
+}
+
+fn keyring(byte: u8) -> Arc<Keyring> {
+    Arc::new(Keyring::new(root(byte), Vec::new()))
+}
 
 fn key(uid: &str, owner: &str, name: &str) -> StoredObject {
     let name = Item::structure(
@@ -34,7 +42,7 @@ fn key(uid: &str, owner: &str, name: &str) -> StoredObject {
 fn commits_indexes_and_reopens() {
     let dir = tempfile::tempdir().expect("temp dir");
     {
-        let store = SledStore::open(dir.path()).expect("opens");
+        let store = SledStore::open(dir.path(), keyring(1)).expect("opens");
         store
             .commit(vec![Change::Insert(key("a", "alice", "k1")), Change::Insert(key("b", "bob", "k2"))])
             .expect("commit");
@@ -52,7 +60,7 @@ fn commits_indexes_and_reopens() {
         assert_eq!(store.scan(&alg, Some("a"), 10).expect("scan"), ["b"]);
         assert_eq!(store.scan(&alg, None, 1).expect("scan"), ["a"]);
     }
-    let store = SledStore::open(dir.path()).expect("reopens");
+    let store = SledStore::open(dir.path(), keyring(1)).expect("reopens");
     assert_eq!(store.count().expect("count"), 2);
     assert_eq!(store.get("a").expect("get").expect("there").state, State::ACTIVE);
     assert_eq!(store.scan(&IndexKey::Name("renamed".into()), None, 10).expect("scan"), ["a"]);
@@ -61,7 +69,7 @@ fn commits_indexes_and_reopens() {
 #[test]
 fn a_failed_commit_changes_nothing() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = SledStore::open(dir.path()).expect("opens");
+    let store = SledStore::open(dir.path(), keyring(1)).expect("opens");
     store.commit(vec![Change::Insert(key("a", "alice", "k1"))]).expect("commit");
     let result = store.commit(vec![Change::Insert(key("c", "carol", "k3")), Change::Insert(key("a", "alice", "dup"))]);
     assert!(matches!(result, Err(StoreError::Exists(_))));
@@ -72,7 +80,7 @@ fn a_failed_commit_changes_nothing() {
 #[test]
 fn concurrent_commits_all_land() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store = Arc::new(SledStore::open(dir.path()).expect("opens"));
+    let store = Arc::new(SledStore::open(dir.path(), keyring(1)).expect("opens"));
     let threads: Vec<_> = (0..8)
         .map(|t| {
             let store = Arc::clone(&store);
@@ -89,4 +97,92 @@ fn concurrent_commits_all_land() {
     }
     assert_eq!(store.count().expect("count"), 400);
     assert_eq!(store.scan(&IndexKey::Owner("alice".into()), None, 1000).expect("scan").len(), 400);
+}
+
+/// Every byte under `dir`, file by file.
+fn files(dir: &std::path::Path) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            out.extend(files(&path));
+        } else {
+            out.push(std::fs::read(&path).expect("file"));
+        }
+    }
+    out
+}
+
+fn with_material(uid: &str, material: &[u8]) -> StoredObject {
+    use kmip_proto::object::KeyObject;
+    use kmip_proto::{KeyBlock, KeyMaterial, KeyValue, ManagedObject};
+    let mut object = key(uid, "alice", uid);
+    object.object = Some(ManagedObject::SymmetricKey(KeyObject {
+        key_block: KeyBlock {
+            key_format_type: kmip_proto::dict::KeyFormatType::RAW,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain {
+                material: KeyMaterial::Bytes(SecretBytes::new(material.to_vec())),
+                attributes: Vec::new(),
+            }),
+            cryptographic_algorithm: Some(CryptographicAlgorithm::AES),
+            cryptographic_length: Some(256),
+            key_wrapping_data: None,
+        },
+    }));
+    object
+}
+
+#[test]
+fn the_data_dir_alone_reveals_no_key_bytes() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let material = *b"0123456789abcdef-KEY-MATERIAL-32";
+    {
+        let store = SledStore::open(dir.path(), keyring(1)).expect("opens");
+        let secret = Change::PutMeta { key: "qumulo/key-store".into(), value: b"-----BEGIN PRIVATE KEY-----".to_vec() };
+        store.commit(vec![Change::Insert(with_material("k", &material)), secret]).expect("commit");
+        assert_eq!(store.meta("qumulo/key-store").expect("meta").as_deref(), Some(&b"-----BEGIN PRIVATE KEY-----"[..]));
+    }
+    for bytes in files(dir.path()) {
+        assert!(!bytes.windows(material.len()).any(|w| w == material), "key material on disk");
+        assert!(!bytes.windows(11).any(|w| w == b"BEGIN PRIVA"), "a private key on disk");
+    }
+    // Another root key does not open the data dir, and says so.
+    let error = SledStore::open(dir.path(), keyring(2)).expect_err("refused").to_string();
+    assert!(error.contains("root keys do not open"), "{error}");
+}
+
+#[test]
+fn a_new_root_key_reseals_every_record_while_the_store_serves() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    {
+        let store = SledStore::open(dir.path(), keyring(1)).expect("opens");
+        let objects = (0..300).map(|i| Change::Insert(with_material(&format!("k{i:03}"), &[i as u8; 32]))).collect();
+        store.commit(objects).expect("commit");
+        store.commit(vec![Change::PutMeta { key: "m".into(), value: b"secret".to_vec() }]).expect("meta");
+    }
+    {
+        let rotated = Arc::new(Keyring::new(root(2), vec![root(1)]));
+        let store = SledStore::open(dir.path(), rotated).expect("opens with the old key as previous");
+        let (mut cursor, mut resealed, mut steps) = (None, 0, 0);
+        loop {
+            let step = store.reseal(cursor.as_deref(), 64).expect("reseal step");
+            resealed += step.resealed;
+            steps += 1;
+            // The store serves between steps.
+            assert!(store.get("k000").expect("get").is_some());
+            match step.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!((resealed, steps), (301, 5));
+        // A second pass has nothing left to do.
+        assert_eq!(store.reseal(None, 1000).expect("reseal").resealed, 0);
+    }
+    // The old key can now be forgotten.
+    let store = SledStore::open(dir.path(), keyring(2)).expect("opens under the new key alone");
+    assert_eq!(store.count().expect("count"), 300);
+    assert!(store.get("k299").expect("get").is_some());
+    assert_eq!(store.meta("m").expect("meta").as_deref(), Some(&b"secret"[..]));
 }

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 
-use kmip_keystore::{KeyStore, SledStore, VersionOrigin};
+use kmip_keystore::{KeyStore, Keyring, RootKey, SledStore, VersionOrigin};
 use kmip_ops::rotation::{DAY, NewCmk};
 use kmip_ops::{AuthenticatedClient, Clock, Service, ServiceConfig};
 use kmip_proto::dict::{BlockCipherMode, Operation, ResultStatus};
@@ -35,7 +35,7 @@ impl FakeClock {
 }
 
 fn service(dir: &std::path::Path, clock: &Arc<FakeClock>) -> Service {
-    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir).expect("store"));
+    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir, test_keyring()).expect("store"));
     Service::new(store, clock.clone(), ServiceConfig::default())
 }
 
@@ -292,4 +292,10 @@ fn old_versions_are_deactivated_only_when_the_key_opts_in() {
     // new current one stay Active.
     let deactivated = Value::Enumeration(kmip_proto::dict::State::DEACTIVATED.0);
     assert_eq!(states, [deactivated.clone(), deactivated.clone(), deactivated, active.clone(), active]);
+}
+
+/// A root key for tests: fixed, and nowhere near a data dir that matters.
+fn test_keyring() -> Arc<Keyring> {
+    let key = RootKey::from_bytes(&kmip_proto::SecretBytes::new(vec![0x42; 32])).expect("a root key");
+    Arc::new(Keyring::new(key, Vec::new()))
 }

@@ -88,7 +88,7 @@ pub struct LoginConfig {
     /// User name.
     pub username: String,
     /// Password.
-    pub password: String,
+    pub password: SecretString,
 }
 
 fn default_http_listen() -> SocketAddr {
@@ -107,12 +107,49 @@ impl Default for HttpConfig {
     }
 }
 
+/// A secret in the configuration (a token, a secret key, a password, a passphrase): never
+/// printed, compared without an early exit.
+#[derive(Clone, Deserialize)]
+#[serde(transparent)]
+pub struct SecretString(String);
+
+impl SecretString {
+    /// Takes ownership of a secret read from elsewhere (an environment variable).
+    pub fn new(secret: String) -> Self {
+        SecretString(secret)
+    }
+
+    /// The secret, for the one place that needs it (a signing key, a KDF input).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `candidate` is this secret. The comparison is of SHA-256 digests, so its time
+    /// tells nothing about how much of the secret a guess got right.
+    pub fn matches(&self, candidate: &str) -> bool {
+        use ring::digest::{SHA256, digest};
+        digest(&SHA256, self.0.as_bytes()).as_ref() == digest(&SHA256, candidate.as_bytes()).as_ref()
+    }
+}
+
+impl std::fmt::Debug for SecretString {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl Drop for SecretString {
+    fn drop(&mut self) {
+        zeroize::Zeroize::zeroize(&mut self.0);
+    }
+}
+
 /// A static API token.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TokenConfig {
     /// The token.
-    pub token: String,
+    pub token: SecretString,
     /// The project it may act for.
     pub project: String,
 }
@@ -124,7 +161,7 @@ pub struct AccessKeyConfig {
     /// Access key (AK).
     pub ak: String,
     /// Secret key (SK).
-    pub sk: String,
+    pub sk: SecretString,
     /// The project it may act for.
     pub project: String,
 }
@@ -162,9 +199,9 @@ impl Default for RotationConfig {
 impl Config {
     /// Whether the well-known development credentials are configured: kmipd warns at start.
     pub fn dev_credentials(&self) -> bool {
-        self.http.tokens.iter().any(|t| t.token == "dev-token")
+        self.http.tokens.iter().any(|t| t.token.matches("dev-token"))
             || self.http.access_keys.iter().any(|k| k.ak == "dev-ak")
-            || self.http.logins.iter().any(|l| l.username == "admin" && l.password == "admin")
+            || self.http.logins.iter().any(|l| l.username == "admin" && l.password.matches("admin"))
     }
 }
 
@@ -207,6 +244,9 @@ pub struct StoreConfig {
     /// The sled data directory.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The root key that seals key material at rest (never kept in the data directory).
+    #[serde(default)]
+    pub root_key: crate::root_key::RootKeyConfig,
 }
 
 fn default_data_dir() -> PathBuf {
@@ -215,7 +255,7 @@ fn default_data_dir() -> PathBuf {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { data_dir: default_data_dir() }
+        StoreConfig { data_dir: default_data_dir(), root_key: Default::default() }
     }
 }
 
@@ -323,6 +363,7 @@ impl Config {
                 *path = base.join(&*path);
             }
         }
+        self.store.root_key.resolve_paths(base);
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

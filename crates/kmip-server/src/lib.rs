@@ -10,12 +10,13 @@ pub mod config;
 mod http;
 mod listener;
 mod probe;
+pub mod root_key;
 pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kmip_keystore::SledStore;
+use kmip_keystore::{KeyStore, SledStore};
 use kmip_ops::{Service, ServiceConfig, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -30,6 +31,9 @@ pub enum ServerError {
     /// TLS files.
     #[error(transparent)]
     Tls(#[from] tls::TlsError),
+    /// The root key.
+    #[error(transparent)]
+    RootKey(#[from] root_key::RootKeyError),
     /// The key store.
     #[error("key store at {path}: {source}")]
     Store {
@@ -55,6 +59,7 @@ pub struct Server {
     http: TcpListener,
     http_tls: Arc<rustls::ServerConfig>,
     service: Arc<Service>,
+    store: Arc<dyn KeyStore>,
     tls: Arc<rustls::ServerConfig>,
     config: Config,
 }
@@ -64,24 +69,30 @@ impl Server {
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
         let tls = tls::server_config(&config.tls)?;
         let http_tls = tls::http_server_config(&config.tls)?;
-        let data_dir = config.store.data_dir.clone();
-        let store = tokio::task::spawn_blocking(move || SledStore::open(&data_dir))
-            .await
-            .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })?
-            .map_err(|source| ServerError::Store { path: config.store.data_dir.display().to_string(), source })?;
+        let (data_dir, root_key) = (config.store.data_dir.clone(), config.store.root_key.clone());
+        // Argon2id and the first read of the data dir block: off the async threads.
+        let store = tokio::task::spawn_blocking(move || {
+            let keyring = Arc::new(root_key::keyring(&root_key, &data_dir)?);
+            tracing::info!(root_key = %keyring.current_id(), "records are sealed under this root key");
+            SledStore::open(&data_dir, keyring)
+                .map_err(|source| ServerError::Store { path: data_dir.display().to_string(), source })
+        })
+        .await
+        .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })??;
         let service_config = ServiceConfig {
             admins: config.access.admins.clone(),
             limits: ttlv::Limits { max_message_size: config.limits.max_message_size, ..ttlv::Limits::default() },
             ..ServiceConfig::default()
         };
-        let service = Arc::new(Service::new(Arc::new(store), Arc::new(SystemClock), service_config));
+        let store: Arc<dyn KeyStore> = Arc::new(store);
+        let service = Arc::new(Service::new(store.clone(), Arc::new(SystemClock), service_config));
         let kmip = TcpListener::bind(config.kmip.listen)
             .await
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.kmip.listen), source })?;
         let http = TcpListener::bind(config.http.listen)
             .await
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.http.listen), source })?;
-        Ok(Server { kmip, http, http_tls, service, tls, config })
+        Ok(Server { kmip, http, http_tls, service, store, tls, config })
     }
 
     /// The address the KMIP listener is bound to (with the port chosen when 0 was asked).
@@ -97,14 +108,17 @@ impl Server {
     /// Serves until `shutdown` becomes true, then lets open connections finish their current
     /// request.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
+        let progress = Arc::new(ResealProgress::default());
         let state = Arc::new(http::AppState {
             service: self.service.clone(),
             http: self.config.http.clone(),
             sessions: Default::default(),
+            reseal: progress.clone(),
         });
         let side_api = http::serve(self.http, TlsAcceptor::from(self.http_tls), http::router(state), shutdown.clone());
         let scheduler =
             rotation_scheduler(self.service.clone(), self.config.rotation.sweep_interval_secs, shutdown.clone());
+        tokio::spawn(reseal(self.store.clone(), progress, shutdown.clone()));
         let side_api = tokio::spawn(side_api);
         let scheduler = tokio::spawn(scheduler);
         let shared = Arc::new(listener::Shared {
@@ -120,6 +134,46 @@ impl Server {
 }
 
 /// Sweeps for due keys every `every_secs`, off the async threads, until shutdown.
+/// How far [`reseal`] has come, for `/metrics`.
+#[derive(Debug, Default)]
+pub(crate) struct ResealProgress {
+    /// Records sealed again so far.
+    pub(crate) resealed: std::sync::atomic::AtomicU64,
+    /// Whether every record has been looked at.
+    pub(crate) complete: std::sync::atomic::AtomicBool,
+}
+
+/// Seals again, under the current root key, every record an older key sealed (after a root
+/// key rotation, or from before records were sealed): in steps of its own transactions, so
+/// the server serves throughout. Done once per start.
+async fn reseal(store: Arc<dyn KeyStore>, progress: Arc<ResealProgress>, mut shutdown: watch::Receiver<bool>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (mut cursor, mut total) = (None, 0u64);
+    loop {
+        if *shutdown.borrow_and_update() {
+            return;
+        }
+        let step_store = store.clone();
+        let from = cursor.take();
+        match tokio::task::spawn_blocking(move || step_store.reseal(from.as_deref(), 256)).await {
+            Ok(Ok(step)) => {
+                total += step.resealed;
+                progress.resealed.fetch_add(step.resealed, Relaxed);
+                match step.next {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            Ok(Err(e)) => return tracing::error!(error = %e, "re-sealing records under the current root key failed"),
+            Err(e) => return tracing::error!(error = %e, "re-sealing panicked"),
+        }
+    }
+    progress.complete.store(true, Relaxed);
+    if total > 0 {
+        tracing::info!(records = total, "re-sealed records under the current root key");
+    }
+}
+
 async fn rotation_scheduler(service: Arc<Service>, every_secs: u64, mut shutdown: watch::Receiver<bool>) {
     let mut ticks = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
     loop {

@@ -40,6 +40,7 @@ pub fn kmipd_beside(exe: &str) -> PathBuf {
 #[derive(Debug)]
 pub struct Kmipd {
     binary: PathBuf,
+    config: PathBuf,
     data_dir: PathBuf,
     extra: Vec<String>,
     child: Option<Child>,
@@ -58,8 +59,14 @@ impl Kmipd {
 
     /// Starts it with extra arguments.
     pub fn spawn_with(binary: &str, data_dir: &Path, extra: &[&str]) -> Self {
+        Self::spawn_config(binary, &repo_root().join("config.toml"), data_dir, extra)
+    }
+
+    /// Starts it with a configuration file of the test's own (see [`config_with`]).
+    pub fn spawn_config(binary: &str, config: &Path, data_dir: &Path, extra: &[&str]) -> Self {
         let mut kmipd = Kmipd {
             binary: binary.into(),
+            config: config.to_owned(),
             data_dir: data_dir.to_owned(),
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
@@ -74,7 +81,7 @@ impl Kmipd {
     fn start(&mut self) {
         let mut child = Command::new(&self.binary)
             .arg("--config")
-            .arg(repo_root().join("config.toml"))
+            .arg(&self.config)
             .args(["--port", "0", "--http-port", "0", "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.extra)
@@ -118,10 +125,48 @@ impl Kmipd {
         self.start();
     }
 
+    /// Kills it and starts it again on the same data dir with another configuration file.
+    pub fn restart_with_config(&mut self, config: &Path) {
+        self.kill();
+        self.config = config.to_owned();
+        self.start();
+    }
+
     /// A client with the identity `stem` (`client`, `client2`, `bad/expired`...).
     pub fn client(&self, stem: &str) -> Client {
         Client::connect(self.addr, stem).expect("TLS connection")
     }
+
+    /// `GET path` on the HTTPS side API, with no credentials; the status and the body.
+    pub fn http_get(&self, path: &str) -> (u16, String) {
+        let tcp = TcpStream::connect(self.http_addr).expect("the side API accepts");
+        tcp.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
+        let name = ServerName::try_from("localhost").expect("a name");
+        let conn = rustls::ClientConnection::new(client_config("client"), name).expect("TLS");
+        let mut tls = rustls::StreamOwned::new(conn, tcp);
+        write!(tls, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("request");
+        let mut response = String::new();
+        // The server may close without close_notify; what arrived is the answer.
+        let _ = tls.read_to_string(&mut response);
+        let status = response.split_whitespace().nth(1).and_then(|s| s.parse().ok()).expect("a status line");
+        let body = response.split_once("\r\n\r\n").map_or("", |(_, b)| b).to_owned();
+        (status, body)
+    }
+}
+
+/// The repository's `config.toml`, with its relative paths made absolute and each
+/// `(section header, replacement)` applied: the section and its keys give way to the text.
+pub fn config_with(replacements: &[(&str, &str)]) -> String {
+    let root = repo_root();
+    let mut text = std::fs::read_to_string(root.join("config.toml")).expect("config.toml");
+    text = text.replace("\"certs/", &format!("\"{}/certs/", root.display()));
+    for (header, body) in replacements {
+        let start = text.find(header).unwrap_or_else(|| panic!("no {header} in config.toml"));
+        let rest = &text[start + header.len()..];
+        let end = rest.find("\n[").map_or(text.len(), |i| start + header.len() + i + 1);
+        text.replace_range(start..end, body);
+    }
+    text
 }
 
 impl Drop for Kmipd {

@@ -6,7 +6,7 @@
 pub mod conformance;
 mod kmipd;
 
-pub use kmipd::{Client, Kmipd, certs, client_config, kmipd_beside, message, repo_root};
+pub use kmipd::{Client, Kmipd, certs, client_config, config_with, kmipd_beside, message, repo_root};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -64,6 +64,11 @@ fn main() -> ExitCode {
             "the side API accepts the DEV credentials (dev-token, dev-ak/dev-sk): remove them from the config for real use"
         );
     }
+    if config.store.root_key.passphrase_in_config() {
+        tracing::warn!(
+            "the store's root key comes from a passphrase written in the config: DEV only; use a key file, or an environment variable"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use kmip_keystore::{KeyStore, SledStore};
+use kmip_keystore::{KeyStore, Keyring, RootKey, SledStore};
 use kmip_ops::{AuthenticatedClient, Service, ServiceConfig, SystemClock};
 use kmip_proto::dict::{
     CryptographicUsageMask as Mask, KeyFormatType, Operation, ResultReason, ResultStatus, ValidityIndicator,
@@ -28,7 +28,7 @@ pub struct Server {
 
 pub fn server() -> Server {
     let dir = tempfile::tempdir().expect("temp dir");
-    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir.path()).expect("store"));
+    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir.path(), test_keyring()).expect("store"));
     Server { svc: Service::new(store, Arc::new(SystemClock), ServiceConfig::default()), _dir: dir }
 }
 
@@ -176,4 +176,10 @@ impl Server {
 
 pub fn usage(mask: Mask) -> Attribute {
     Attribute::new(Tag::CRYPTOGRAPHIC_USAGE_MASK, Value::Integer(mask.0 as i32))
+}
+
+/// A root key for tests: fixed, and nowhere near a data dir that matters.
+fn test_keyring() -> Arc<Keyring> {
+    let key = RootKey::from_bytes(&kmip_proto::SecretBytes::new(vec![0x42; 32])).expect("a root key");
+    Arc::new(Keyring::new(key, Vec::new()))
 }

@@ -43,7 +43,7 @@ pub(crate) fn authenticate(
 ) -> Result<(), AuthError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let bound = if let Some(token) = header("x-auth-token") {
-        let found = config.tokens.iter().find(|t| constant_time_eq(t.token.as_bytes(), token.as_bytes()));
+        let found = config.tokens.iter().find(|t| t.token.matches(token));
         found.map(|t| t.project.as_str()).ok_or(AuthError::Invalid)?
     } else if let Some(authorization) = header("authorization") {
         verify_signature(config, method, uri, headers, body, authorization, now)?
@@ -54,10 +54,6 @@ pub(crate) fn authenticate(
         return Err(AuthError::WrongProject);
     }
     Ok(())
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn verify_signature<'a>(
@@ -103,7 +99,7 @@ fn verify_signature<'a>(
     );
     let to_sign = format!("SDK-HMAC-SHA256\n{date}\n{}", hex::encode(digest(&SHA256, canonical.as_bytes())));
     let expected = hex::decode(signature).map_err(|_| AuthError::Invalid)?;
-    let mac = hmac::Key::new(hmac::HMAC_SHA256, key.sk.as_bytes());
+    let mac = hmac::Key::new(hmac::HMAC_SHA256, key.sk.expose().as_bytes());
     // ring compares in constant time.
     hmac::verify(&mac, to_sign.as_bytes(), &expected).map_err(|_| AuthError::Invalid)?;
     Ok(&key.project)

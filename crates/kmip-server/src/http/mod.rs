@@ -43,6 +43,8 @@ pub(crate) struct AppState {
     pub(crate) http: HttpConfig,
     /// Qumulo-style bearer tokens and when they expire.
     pub(crate) sessions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
+    /// How far re-sealing under the current root key has come.
+    pub(crate) reseal: Arc<crate::ResealProgress>,
 }
 
 /// The side API's routes.
@@ -74,7 +76,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
 /// The project an `X-Auth-Token` acts for.
 fn token_project(state: &AppState, headers: &HeaderMap) -> Option<String> {
     let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok())?;
-    state.http.tokens.iter().find(|t| t.token == token).map(|t| t.project.clone())
+    state.http.tokens.iter().find(|t| t.token.matches(token)).map(|t| t.project.clone())
 }
 
 /// `PUT /v1/keys/{key_id}/policy` `{"deactivate_after_days": 90 | null}`: the opt-in
@@ -176,6 +178,15 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         m.rotations_automatic.load(Relaxed),
         m.rotations_on_demand.load(Relaxed),
         m.sweeps.load(Relaxed),
+    ) + &format!(
+        "# HELP kmip_root_key_resealed_records Records sealed again under the current root key since start.\n\
+         # TYPE kmip_root_key_resealed_records counter\n\
+         kmip_root_key_resealed_records {}\n\
+         # HELP kmip_root_key_reseal_complete 1 once every record is sealed under the current root key.\n\
+         # TYPE kmip_root_key_reseal_complete gauge\n\
+         kmip_root_key_reseal_complete {}\n",
+        state.reseal.resealed.load(Relaxed),
+        u8::from(state.reseal.complete.load(Relaxed)),
     );
     ([("content-type", "text/plain; version=0.0.4")], body)
 }

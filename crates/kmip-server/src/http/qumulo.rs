@@ -141,7 +141,7 @@ struct Login {
 /// `POST /v1/session/login`.
 pub(crate) async fn login(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, QumuloError> {
     let login: Login = parse(&body)?;
-    let known = state.http.logins.iter().any(|l| l.username == login.username && l.password == login.password);
+    let known = state.http.logins.iter().any(|l| l.username == login.username && l.password.matches(&login.password));
     if !known {
         return Err(QumuloError(
             StatusCode::UNAUTHORIZED,

@@ -2,6 +2,7 @@
 //! repository's config.toml and dev PKI, a data dir of each test's own.
 
 mod access;
+mod at_rest;
 mod batches;
 mod conformance;
 mod durability;
