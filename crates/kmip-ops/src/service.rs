@@ -71,6 +71,8 @@ pub struct ItemOutcome {
     pub unique_identifier: Option<String>,
     /// Success, or the reason it failed.
     pub result: Result<(), ResultReason>,
+    /// The protocol version the item was answered in; `None` when the message did not decode.
+    pub version: Option<ProtocolVersion>,
 }
 
 /// The state of one request being served.
@@ -153,6 +155,7 @@ impl Service {
                     operation: None,
                     unique_identifier: None,
                     result: Err(ResultReason::INVALID_MESSAGE),
+                    version: None,
                 };
                 return (self.respond(ProtocolVersion::V1_0, now, None, vec![item]), vec![outcome]);
             }
@@ -205,7 +208,12 @@ impl Service {
                 if let Some(uid) = &uid {
                     ctx.placeholder = Some(uid.clone());
                 }
-                let outcome = ItemOutcome { operation: Some(operation), unique_identifier: uid, result: Ok(()) };
+                let outcome = ItemOutcome {
+                    operation: Some(operation),
+                    unique_identifier: uid,
+                    result: Ok(()),
+                    version: Some(ctx.version),
+                };
                 (ResponseBatchItem::success(operation, id, payload), outcome)
             }
             Err(e) => {
@@ -330,7 +338,7 @@ fn failed(
     e: &OpError,
 ) -> (ResponseBatchItem, ItemOutcome) {
     let reason = e.reason(version);
-    let outcome = ItemOutcome { operation, unique_identifier: None, result: Err(reason) };
+    let outcome = ItemOutcome { operation, unique_identifier: None, result: Err(reason), version: Some(version) };
     (ResponseBatchItem::failure(operation, id, reason, e.client_message()), outcome)
 }
 

@@ -58,6 +58,9 @@ pub struct Config {
     /// The rotation scheduler.
     #[serde(default)]
     pub rotation: RotationConfig,
+    /// The audit log.
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
 }
 
 /// The HTTPS side API (rotation status and control), on its own port.
@@ -364,6 +367,9 @@ impl Config {
             }
         }
         self.store.root_key.resolve_paths(base);
+        if let Some(path) = self.audit.file.as_mut().filter(|p| p.is_relative()) {
+            *path = base.join(&*path);
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -6,6 +6,7 @@
 
 #![warn(missing_docs)]
 
+pub mod audit;
 pub mod config;
 mod http;
 mod listener;
@@ -60,6 +61,7 @@ pub struct Server {
     http_tls: Arc<rustls::ServerConfig>,
     service: Arc<Service>,
     store: Arc<dyn KeyStore>,
+    audit: audit::Audit,
     tls: Arc<rustls::ServerConfig>,
     config: Config,
 }
@@ -92,7 +94,9 @@ impl Server {
         let http = TcpListener::bind(config.http.listen)
             .await
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.http.listen), source })?;
-        Ok(Server { kmip, http, http_tls, service, store, tls, config })
+        let audit = audit::Audit::start(&config.audit)
+            .map_err(|source| ServerError::Io { what: "opening the audit log".into(), source })?;
+        Ok(Server { kmip, http, http_tls, service, store, audit, tls, config })
     }
 
     /// The address the KMIP listener is bound to (with the port chosen when 0 was asked).
@@ -114,6 +118,7 @@ impl Server {
             http: self.config.http.clone(),
             sessions: Default::default(),
             reseal: progress.clone(),
+            audit: self.audit.clone(),
         });
         let side_api = http::serve(self.http, TlsAcceptor::from(self.http_tls), http::router(state), shutdown.clone());
         let scheduler =
@@ -123,6 +128,7 @@ impl Server {
         let scheduler = tokio::spawn(scheduler);
         let shared = Arc::new(listener::Shared {
             service: self.service,
+            audit: self.audit,
             acceptor: TlsAcceptor::from(self.tls),
             limits: self.config.limits.clone(),
             connections: Arc::new(Semaphore::new(self.config.limits.max_connections)),

@@ -20,12 +20,14 @@ use tokio::task::JoinSet;
 use tokio::time::timeout;
 use tokio_rustls::TlsAcceptor;
 use ttlv::{HEADER_LEN, Limits, message_len};
+use zeroize::Zeroizing;
 
 use crate::config::LimitsConfig;
 
 /// What every connection shares.
 pub(crate) struct Shared {
     pub(crate) service: Arc<Service>,
+    pub(crate) audit: crate::audit::Audit,
     pub(crate) acceptor: TlsAcceptor,
     pub(crate) limits: LimitsConfig,
     pub(crate) connections: Arc<Semaphore>,
@@ -108,7 +110,7 @@ async fn connection(
             let mut message = vec![0u8; len];
             message[..HEADER_LEN].copy_from_slice(&header);
             tls.read_exact(&mut message[HEADER_LEN..]).await?;
-            Ok::<_, io::Error>(message)
+            Ok::<_, io::Error>(Zeroizing::new(message))
         })
         .await
         .map_err(|_| timed_out("reading a request"))??;
@@ -119,15 +121,11 @@ async fn connection(
             .await
             .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?;
         for outcome in &outcomes {
-            tracing::info!(
-                client = client.subject(),
-                operation = ?outcome.operation,
-                uid = outcome.unique_identifier.as_deref().unwrap_or("-"),
-                result = ?outcome.result.as_ref().err(),
-                "kmip"
-            );
+            shared.audit.kmip(client.subject(), outcome);
         }
         tls.write_all(&response).await?;
         tls.flush().await?;
+        // Requests and responses may carry key material: wipe them before their memory goes.
+        drop(Zeroizing::new(response));
     }
 }

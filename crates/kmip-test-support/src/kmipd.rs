@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use kmip_proto::dict::Operation;
@@ -42,13 +42,17 @@ pub struct Kmipd {
     binary: PathBuf,
     config: PathBuf,
     data_dir: PathBuf,
+    /// `RUST_LOG` for a run whose log the test reads (see [`Kmipd::spawn_logged`]).
+    log_level: Option<String>,
     extra: Vec<String>,
     child: Option<Child>,
     /// The KMIP listener's address.
     pub addr: SocketAddr,
     /// The HTTPS side API's address.
     pub http_addr: SocketAddr,
-    stdout: Option<BufReader<std::process::ChildStdout>>,
+    /// What it printed on stdout after its `listening` lines (the audit log), read as it comes
+    /// so that the pipe never fills.
+    output: Arc<Mutex<Vec<String>>>,
 }
 
 impl Kmipd {
@@ -68,11 +72,12 @@ impl Kmipd {
             binary: binary.into(),
             config: config.to_owned(),
             data_dir: data_dir.to_owned(),
+            log_level: None,
             extra: extra.iter().map(|s| s.to_string()).collect(),
             child: None,
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
-            stdout: None,
+            output: Arc::default(),
         };
         kmipd.start();
         kmipd
@@ -85,11 +90,23 @@ impl Kmipd {
             .args(["--port", "0", "--http-port", "0", "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.extra)
-            .env("RUST_LOG", std::env::var("KMIPD_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                self.log_level.clone().or_else(|| std::env::var("KMIPD_LOG").ok()).unwrap_or("warn".into()),
+            )
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(if self.log_level.is_some() { Stdio::piped() } else { Stdio::inherit() })
             .spawn()
             .expect("kmipd starts");
+        if let Some(stderr) = child.stderr.take() {
+            let output = self.output.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    output.lock().expect("output lock").push(line);
+                }
+            });
+        }
         let stdout = child.stdout.take().expect("piped stdout");
         let mut lines = BufReader::new(stdout);
         let mut listener = |prefix: &str| {
@@ -100,10 +117,20 @@ impl Kmipd {
         };
         self.addr = listener("listening kmip ");
         self.http_addr = listener("listening http ");
-        // kmipd prints nothing more on stdout, but keep the pipe open for its lifetime: a
-        // closed pipe would make a later print fail.
-        self.stdout = Some(lines);
+        let output = self.output.clone();
+        std::thread::spawn(move || {
+            for line in lines.lines() {
+                let Ok(line) = line else { break };
+                output.lock().expect("output lock").push(line);
+            }
+        });
         self.child = Some(child);
+    }
+
+    /// The lines kmipd has printed on stdout so far after its `listening` lines: its audit log
+    /// (the repository's config sends it to stdout), across restarts.
+    pub fn output(&self) -> Vec<String> {
+        self.output.lock().expect("output lock").clone()
     }
 
     /// The process id, while it runs.
@@ -123,6 +150,24 @@ impl Kmipd {
     pub fn restart(&mut self) {
         self.kill();
         self.start();
+    }
+
+    /// Starts it logging at `level` (`trace`...), its log read into [`Kmipd::output`] with
+    /// its stdout.
+    pub fn spawn_logged(binary: &str, data_dir: &Path, level: &str) -> Self {
+        let mut kmipd = Kmipd {
+            binary: binary.into(),
+            config: repo_root().join("config.toml"),
+            data_dir: data_dir.to_owned(),
+            log_level: Some(level.into()),
+            extra: Vec::new(),
+            child: None,
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            output: Arc::default(),
+        };
+        kmipd.start();
+        kmipd
     }
 
     /// Kills it and starts it again on the same data dir with another configuration file.

@@ -45,6 +45,37 @@ pub(crate) struct AppState {
     pub(crate) sessions: std::sync::Mutex<std::collections::HashMap<String, i64>>,
     /// How far re-sealing under the current root key has come.
     pub(crate) reseal: Arc<crate::ResealProgress>,
+    /// The audit log.
+    pub(crate) audit: crate::audit::Audit,
+}
+
+/// Who made a side-API call, by the kind of credential it carried: never the credential.
+fn caller(headers: &HeaderMap) -> String {
+    let header = |name| headers.get(name).and_then(|v| v.to_str().ok());
+    if header("x-auth-token").is_some() {
+        return "token".into();
+    }
+    match header("authorization") {
+        Some(a) if a.starts_with("SDK-HMAC-SHA256") => a
+            .split([' ', ','])
+            .find_map(|part| part.trim().strip_prefix("Access="))
+            .map_or_else(|| "ak:?".into(), |ak| format!("ak:{ak}")),
+        Some(a) if a.starts_with("Bearer ") => "session".into(),
+        Some(_) => "other".into(),
+        None => "anonymous".into(),
+    }
+}
+
+/// Writes one audit line per call, after the handler has answered.
+async fn audit_call(
+    State(state): State<Arc<AppState>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let (method, path, who) = (request.method().clone(), request.uri().path().to_owned(), caller(request.headers()));
+    let response = next.run(request).await;
+    state.audit.http(&who, method.as_str(), &path, response.status().as_u16());
+    response
 }
 
 /// The side API's routes.
@@ -70,6 +101,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .fallback(|| async {
             (StatusCode::NOT_FOUND, Json(json!({"error": {"error_code": "KMS.0201", "error_msg": "Invalid URL."}})))
         })
+        .layer(axum::middleware::from_fn_with_state(state.clone(), audit_call))
         .with_state(state)
 }
 

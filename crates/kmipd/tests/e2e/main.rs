@@ -3,6 +3,7 @@
 
 mod access;
 mod at_rest;
+mod audit;
 mod batches;
 mod conformance;
 mod durability;

@@ -1,0 +1,142 @@
+//! The audit log: one JSON line per KMIP operation and per side-API call, with the time, the
+//! client identity, the operation, the object and the result. Never a secret: no key bytes,
+//! no request bodies, no tokens (a token is logged as "token", an access key by its AK).
+//!
+//! ```toml
+//! [audit]
+//! sink = "stdout"          # or "file", with: file = "/var/log/kmipd/audit.log"
+//! ```
+//!
+//! Lines go through a bounded queue to one writer thread, so a request waits for a slow sink
+//! only when the queue is full: the log fails closed, it never drops a line.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use kmip_ops::ItemOutcome;
+use serde::{Deserialize, Serialize};
+
+/// Where audit lines go.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuditSink {
+    /// Standard output, after the `listening` lines: whoever starts kmipd reads it.
+    #[default]
+    Stdout,
+    /// A file, appended to (created with mode 0600).
+    File,
+}
+
+/// `[audit]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// Where the lines go.
+    #[serde(default)]
+    pub sink: AuditSink,
+    /// The file, for `sink = "file"`.
+    pub file: Option<PathBuf>,
+}
+
+/// One audit line.
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    time: String,
+    kind: &'static str,
+    client: &'a str,
+    operation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    uid: Option<&'a str>,
+    result: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kmip_version: Option<String>,
+}
+
+/// The handle requests write through.
+#[derive(Debug, Clone)]
+pub(crate) struct Audit {
+    lines: SyncSender<String>,
+}
+
+/// How many lines may wait for the writer before requests wait for it.
+const QUEUE: usize = 65_536;
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+impl Audit {
+    /// Opens the sink and starts the writer thread.
+    pub(crate) fn start(config: &AuditConfig) -> std::io::Result<Self> {
+        let sink: Box<dyn Write + Send> = match config.sink {
+            AuditSink::Stdout => Box::new(std::io::stdout()),
+            AuditSink::File => {
+                let path = config.file.as_ref().ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::InvalidInput, "audit.sink = \"file\" needs audit.file")
+                })?;
+                let mut options = std::fs::OpenOptions::new();
+                options.create(true).append(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+                Box::new(options.open(path)?)
+            }
+        };
+        let (lines, queue) = sync_channel(QUEUE);
+        std::thread::Builder::new().name("kmipd-audit".into()).spawn(move || write_lines(queue, sink))?;
+        Ok(Audit { lines })
+    }
+
+    fn write(&self, line: &Line<'_>) {
+        match serde_json::to_string(line) {
+            // The writer thread lives as long as the process; a send fails only at exit.
+            Ok(text) => drop(self.lines.send(text)),
+            Err(e) => tracing::error!(error = %e, "an audit line did not serialise"),
+        }
+    }
+
+    /// One KMIP batch item's outcome.
+    pub(crate) fn kmip(&self, client: &str, outcome: &ItemOutcome) {
+        self.write(&Line {
+            time: now(),
+            kind: "kmip",
+            client,
+            operation: outcome.operation.map_or_else(|| "undecodable".into(), |o| o.to_string()),
+            uid: outcome.unique_identifier.as_deref(),
+            result: match outcome.result {
+                Ok(()) => "Success".into(),
+                Err(reason) => reason.to_string(),
+            },
+            kmip_version: outcome.version.map(|v| v.to_string()),
+        });
+    }
+
+    /// One side-API call: who (by credential kind, never its secret), what, and the status.
+    pub(crate) fn http(&self, client: &str, method: &str, path: &str, status: u16) {
+        self.write(&Line {
+            time: now(),
+            kind: "http",
+            client,
+            operation: format!("{method} {path}"),
+            uid: None,
+            result: status.to_string(),
+            kmip_version: None,
+        });
+    }
+}
+
+/// Writes lines as they come, flushing whenever the queue runs dry.
+fn write_lines(queue: Receiver<String>, mut sink: Box<dyn Write + Send>) {
+    let mut out = std::io::BufWriter::new(&mut sink);
+    while let Ok(line) = queue.recv() {
+        let mut result = writeln!(out, "{line}");
+        while let (Ok(()), Ok(more)) = (&result, queue.try_recv()) {
+            result = writeln!(out, "{more}");
+        }
+        if let Err(e) = result.and_then(|()| out.flush()) {
+            tracing::error!(error = %e, "the audit sink failed");
+        }
+    }
+}
