@@ -8,6 +8,7 @@ mod batches;
 mod conformance;
 mod durability;
 mod framing;
+mod hostile;
 mod huawei;
 mod mtls;
 mod pykmip;
