@@ -25,6 +25,12 @@ pub struct ServiceConfig {
     pub max_response_size: usize,
     /// Vendor Identification, for Query.
     pub vendor: String,
+    /// Most batch items in one request.
+    pub max_batch_items: usize,
+    /// Most attributes one request may give an object, or filter a Locate on.
+    pub max_attributes: usize,
+    /// Most objects one Locate may match.
+    pub max_locate_results: usize,
 }
 
 impl Default for ServiceConfig {
@@ -34,6 +40,12 @@ impl Default for ServiceConfig {
             limits: Limits::default(),
             max_response_size: Limits::DEFAULT_MAX_MESSAGE_SIZE,
             vendor: "kmipd".into(),
+            // Real clients batch a handful of items (vCenter: Create with Activate); 256 is far
+            // more, and bounds what one message can make the server do.
+            max_batch_items: 256,
+            // A key with every KMIP attribute and a few dozen names and groups stays under 200.
+            max_attributes: 512,
+            max_locate_results: 10_000,
         }
     }
 }
@@ -165,7 +177,7 @@ impl Service {
         let mut ctx = Ctx { svc: self, client, version, now, placeholder: None };
         let mut items = Vec::with_capacity(decoded.items.len());
         let mut outcomes = Vec::with_capacity(decoded.items.len());
-        let header_problem = header_problem(&header, decoded.items.len());
+        let header_problem = header_problem(&header, decoded.items.len(), self.config.max_batch_items);
         let stop_on_error =
             !matches!(header.batch_error_continuation_option, Some(BatchErrorContinuationOption::CONTINUE));
         for item in decoded.items {
@@ -354,9 +366,12 @@ fn negotiate(requested: ProtocolVersion) -> ProtocolVersion {
 
 /// A header that makes every item fail: a version the server does not speak, or a Batch
 /// Count that disagrees with the items that came.
-fn header_problem(header: &RequestHeader, items: usize) -> Option<String> {
+fn header_problem(header: &RequestHeader, items: usize, max_items: usize) -> Option<String> {
     if !header.protocol_version.is_supported() {
         return Some(format!("protocol version {} is not supported", header.protocol_version));
+    }
+    if items > max_items {
+        return Some(format!("{items} batch items: this server takes at most {max_items} in one message"));
     }
     if header.batch_count as usize != items || items == 0 {
         return Some(format!("Batch Count says {} but {items} batch items came", header.batch_count));

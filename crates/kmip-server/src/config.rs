@@ -281,6 +281,18 @@ pub struct LimitsConfig {
     /// Time allowed to receive one whole request once it has begun, in milliseconds.
     #[serde(default = "default_read_timeout_ms")]
     pub read_timeout_ms: u64,
+    /// Most batch items in one request message.
+    #[serde(default = "default_max_batch_items")]
+    pub max_batch_items: usize,
+    /// Most attributes one request may give an object (or a Locate may filter on).
+    #[serde(default = "default_max_attributes")]
+    pub max_attributes: usize,
+    /// Most objects one Locate may match; a search that matches more must be narrowed.
+    #[serde(default = "default_max_locate_results")]
+    pub max_locate_results: usize,
+    /// Deepest nesting of structures in a request.
+    #[serde(default = "default_max_depth")]
+    pub max_depth: usize,
 }
 
 fn default_max_message_size() -> usize {
@@ -298,6 +310,18 @@ fn default_idle_timeout_ms() -> u64 {
 fn default_read_timeout_ms() -> u64 {
     30_000
 }
+fn default_max_batch_items() -> usize {
+    kmip_ops::ServiceConfig::default().max_batch_items
+}
+fn default_max_attributes() -> usize {
+    kmip_ops::ServiceConfig::default().max_attributes
+}
+fn default_max_locate_results() -> usize {
+    kmip_ops::ServiceConfig::default().max_locate_results
+}
+fn default_max_depth() -> usize {
+    ttlv::Limits::DEFAULT_MAX_DEPTH
+}
 
 impl Default for LimitsConfig {
     fn default() -> Self {
@@ -307,6 +331,10 @@ impl Default for LimitsConfig {
             handshake_timeout_ms: default_handshake_timeout_ms(),
             idle_timeout_ms: default_idle_timeout_ms(),
             read_timeout_ms: default_read_timeout_ms(),
+            max_batch_items: default_max_batch_items(),
+            max_attributes: default_max_attributes(),
+            max_locate_results: default_max_locate_results(),
+            max_depth: default_max_depth(),
         }
     }
 }
@@ -379,6 +407,12 @@ impl Config {
         }
         if l.max_connections == 0 {
             return Err(ConfigError::Invalid("limits.max_connections must be at least 1".into()));
+        }
+        if l.max_batch_items == 0 || l.max_attributes == 0 || l.max_locate_results == 0 || l.max_depth < 8 {
+            return Err(ConfigError::Invalid(
+                "limits: max_batch_items, max_attributes and max_locate_results must be positive, max_depth at least 8"
+                    .into(),
+            ));
         }
         if l.handshake_timeout_ms == 0 || l.idle_timeout_ms == 0 || l.read_timeout_ms == 0 {
             return Err(ConfigError::Invalid("timeouts must be positive".into()));

@@ -81,9 +81,17 @@ impl Server {
         })
         .await
         .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })??;
+        let l = &config.limits;
         let service_config = ServiceConfig {
             admins: config.access.admins.clone(),
-            limits: ttlv::Limits { max_message_size: config.limits.max_message_size, ..ttlv::Limits::default() },
+            limits: ttlv::Limits {
+                max_message_size: l.max_message_size,
+                max_depth: l.max_depth,
+                ..ttlv::Limits::default()
+            },
+            max_batch_items: l.max_batch_items,
+            max_attributes: l.max_attributes,
+            max_locate_results: l.max_locate_results,
             ..ServiceConfig::default()
         };
         let store: Arc<dyn KeyStore> = Arc::new(store);

@@ -83,6 +83,11 @@ pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<Attribu
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_change(ctx, &stored, &attribute)?;
+    // An object's attributes grow one Add at a time: bounded like a request's.
+    if stored.attributes.len() >= ctx.svc.config.max_attributes {
+        let max = ctx.svc.config.max_attributes;
+        return Err(OpError::InvalidField(format!("the object has {max} attributes, the most it may have")));
+    }
     let existing = stored.attributes.iter().filter(|a| a.name == attribute.name).count();
     if let AttributeName::Standard(tag) = attribute.name {
         if existing > 0 && is_single_valued(tag) {

@@ -12,9 +12,12 @@ use crate::objects::{SERVER_MANAGED, settle_state};
 use crate::service::Ctx;
 use kmip_proto::attribute::is_single_valued;
 
-/// The attributes a client asked for, checked: none the server manages, no second value of
-/// a single-valued one.
-pub(crate) fn client_attributes(attributes: Attributes) -> Result<Vec<Attribute>, OpError> {
+/// The attributes a client asked for, checked: not too many, none the server manages, no
+/// second value of a single-valued one.
+pub(crate) fn client_attributes(attributes: Attributes, max: usize) -> Result<Vec<Attribute>, OpError> {
+    if attributes.list.len() > max {
+        return Err(OpError::InvalidField(format!("more than {max} attributes in one request")));
+    }
     let mut out: Vec<Attribute> = Vec::with_capacity(attributes.list.len());
     for attribute in attributes.list {
         if let Some(tag) = attribute.tag() {
@@ -97,7 +100,7 @@ pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResp
     if request.object_type != ObjectType::SYMMETRIC_KEY {
         return Err(OpError::IllegalObjectType("Create makes Symmetric Keys; Register the other types"));
     }
-    let mut attributes = client_attributes(request.attributes)?;
+    let mut attributes = client_attributes(request.attributes, ctx.svc.config.max_attributes)?;
     let algorithm = enumeration(&attributes, Tag::CRYPTOGRAPHIC_ALGORITHM)?
         .map(CryptographicAlgorithm)
         .ok_or_else(|| OpError::InvalidField("Create needs a Cryptographic Algorithm".into()))?;
@@ -134,7 +137,7 @@ pub(crate) fn register(ctx: &Ctx<'_>, request: RegisterRequest) -> Result<Regist
     if !super::discover::OBJECT_TYPES.contains(&request.object_type) {
         return Err(OpError::IllegalObjectType("Register does not take this object type"));
     }
-    let mut attributes = client_attributes(request.attributes)?;
+    let mut attributes = client_attributes(request.attributes, ctx.svc.config.max_attributes)?;
     // The key block says what the key is; keep the attributes in step with it.
     if let Some(block) = request.object.key_block() {
         if let (Some(alg), None) =

@@ -224,7 +224,7 @@ pub(crate) fn derive_key(ctx: &Ctx<'_>, request: DeriveKeyRequest) -> Result<Der
         _ => return Err(OpError::FeatureNotSupported("derivation from several objects")),
     };
     let (mut base, secret) = base_bytes(ctx, &base_uid)?;
-    let mut attributes = client_attributes(request.attributes)?;
+    let mut attributes = client_attributes(request.attributes, ctx.svc.config.max_attributes)?;
     let bits = integer(&attributes, Tag::CRYPTOGRAPHIC_LENGTH)
         .ok_or_else(|| OpError::InvalidField("Derive Key needs the Cryptographic Length to make".into()))?;
     if bits <= 0 || bits % 8 != 0 || bits as usize / 8 > MAX_DERIVED_BYTES {

@@ -21,10 +21,10 @@ use crate::objects::link;
 use crate::service::Ctx;
 
 /// The private and the public key's attributes: each half's own over the common ones.
-fn split(attributes: KeyPairAttributes) -> Result<(Vec<Attribute>, Vec<Attribute>), OpError> {
-    let common = client_attributes(attributes.common.unwrap_or_default())?;
+fn split(attributes: KeyPairAttributes, max: usize) -> Result<(Vec<Attribute>, Vec<Attribute>), OpError> {
+    let common = client_attributes(attributes.common.unwrap_or_default(), max)?;
     let merge = |own: Option<Attributes>| -> Result<Vec<Attribute>, OpError> {
-        let own = client_attributes(own.unwrap_or_default())?;
+        let own = client_attributes(own.unwrap_or_default(), max)?;
         let mut out: Vec<Attribute> =
             common.iter().filter(|c| !own.iter().any(|o| o.name == c.name)).cloned().collect();
         out.extend(own);
@@ -139,7 +139,7 @@ fn algorithm_of(private: &[Attribute], public: &[Attribute], kind: KeyKind) -> C
 }
 
 pub(crate) fn create_key_pair(ctx: &Ctx<'_>, request: CreateKeyPairRequest) -> Result<CreateKeyPairResponse, OpError> {
-    let (mut private_attributes, mut public_attributes) = split(request.attributes)?;
+    let (mut private_attributes, mut public_attributes) = split(request.attributes, ctx.svc.config.max_attributes)?;
     let kind = requested_kind(&private_attributes, &public_attributes)?;
     let algorithm = algorithm_of(&private_attributes, &public_attributes, kind);
     complete(&mut private_attributes, kind, algorithm);
@@ -187,7 +187,7 @@ pub(crate) fn rekey_key_pair(ctx: &Ctx<'_>, request: ReKeyKeyPairRequest) -> Res
     let kind = KeyKind::of(&old_private)
         .ok_or_else(|| OpError::Crypto("Re-key Key Pair does not generate this kind of key".into()))?;
     let algorithm = old_private.algorithm().unwrap_or(CryptographicAlgorithm::RSA);
-    let (private_overrides, public_overrides) = split(request.attributes)?;
+    let (private_overrides, public_overrides) = split(request.attributes, ctx.svc.config.max_attributes)?;
     let (private_value, public_value) = pair_objects(kind, algorithm, asymmetric::generate(kind)?);
     let offset = request.offset.map(|o| o.0);
     let (mut private, old_private) =

@@ -95,7 +95,7 @@ pub(crate) fn destroy(ctx: &Ctx<'_>, request: UidRequest) -> Result<UidResponse,
 pub(crate) fn rekey(ctx: &Ctx<'_>, request: ReKeyRequest) -> Result<ReKeyResponse, OpError> {
     let uid = ctx.uid(request.unique_identifier)?;
     let old = ctx.load_owned(&uid)?;
-    let overrides = client_attributes(request.attributes)?;
+    let overrides = client_attributes(request.attributes, ctx.svc.config.max_attributes)?;
     // A version of a rotating key: ReKey is an on-demand rotation of the whole key.
     if let Some(key_id) = crate::rotation::cmk_of(&old) {
         let record = ctx.svc.rotate_cmk(&key_id, kmip_keystore::VersionOrigin::OnDemand).map_err(OpError::from)?;

@@ -10,14 +10,19 @@ use crate::OpError;
 use crate::objects::{effective_state, visible_attributes};
 use crate::service::Ctx;
 
-/// The most results one Locate returns, whatever Maximum Items says: a bound on the work and
-/// the response a single request can cause.
-pub(crate) const MAX_LOCATE_RESULTS: usize = 10_000;
-
 /// How many index entries are read at a time.
 const SCAN_CHUNK: usize = 512;
 
 pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResponse, OpError> {
+    // The most objects one Locate may match, whatever Maximum Items says: a bound on the work
+    // and the response a single request can cause.
+    let cap = ctx.svc.config.max_locate_results;
+    if request.attributes.len() > ctx.svc.config.max_attributes {
+        return Err(OpError::InvalidField(format!(
+            "Locate takes at most {} attributes",
+            ctx.svc.config.max_attributes
+        )));
+    }
     let filters = Filters { attributes: &request.attributes };
     let index = filters.best_index(ctx);
     let mask = request.storage_status_mask.map_or(StorageStatusMask::ONLINE_STORAGE.0, |m| m.0);
@@ -31,10 +36,8 @@ pub(crate) fn locate(ctx: &Ctx<'_>, request: LocateRequest) -> Result<LocateResp
             };
             if ctx.may_see(&object) && in_storage(&object, ctx.now, mask) && filters.matches(&object, ctx.now) {
                 matches.push(object);
-                if matches.len() > MAX_LOCATE_RESULTS {
-                    return Err(OpError::InvalidField(format!(
-                        "more than {MAX_LOCATE_RESULTS} objects match: narrow the search"
-                    )));
+                if matches.len() > cap {
+                    return Err(OpError::InvalidField(format!("more than {cap} objects match: narrow the search")));
                 }
             }
         }

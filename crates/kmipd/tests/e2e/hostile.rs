@@ -11,12 +11,15 @@ use ttlv::{Item, Limits, Tag, Value, encode_item};
 
 use crate::support::ok;
 
-/// A kmipd whose read timeout is one second, so that slow and short requests end quickly.
-fn server(dir: &tempfile::TempDir) -> Kmipd {
-    let limits = "[limits]\nmax_message_size = 1048576\nmax_connections = 64\nhandshake_timeout_ms = 2000\n\
-                  idle_timeout_ms = 5000\nread_timeout_ms = 1000\n\n";
+/// A kmipd whose read timeout is one second, so that slow and short requests end quickly,
+/// with `caps` added to its `[limits]`.
+fn server(dir: &tempfile::TempDir, caps: &str) -> Kmipd {
+    let limits = format!(
+        "[limits]\nmax_message_size = 1048576\nmax_connections = 64\nhandshake_timeout_ms = 2000\n\
+         idle_timeout_ms = 5000\nread_timeout_ms = 1000\n{caps}\n"
+    );
     let config = dir.path().join("kmipd.toml");
-    std::fs::write(&config, config_with(&[("[limits]", limits)])).expect("config");
+    std::fs::write(&config, config_with(&[("[limits]", &limits)])).expect("config");
     Kmipd::spawn_config(env!("CARGO_BIN_EXE_kmipd"), &config, &dir.path().join("data"), &[])
 }
 
@@ -102,7 +105,7 @@ fn patched(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
 #[test]
 fn hostile_inputs_get_an_error_or_a_close_and_the_server_carries_on() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = server(&dir);
+    let server = server(&dir, "");
     let valid = encode_item(&message(1, vec![get("abcd")]));
 
     // Truncated header; a message shorter than its declared length: closed by the read timeout.
@@ -163,5 +166,36 @@ fn hostile_inputs_get_an_error_or_a_close_and_the_server_carries_on() {
         assert_eq!(outcome(&server, &bytes), Some(ResultReason::INVALID_MESSAGE), "Batch Count {count}");
     }
 
+    still_serving(&server);
+}
+
+#[test]
+fn batches_attributes_and_locate_results_are_capped() {
+    use crate::support::create_aes;
+    use kmip_proto::payload::LocateRequest;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = server(&dir, "max_batch_items = 4\nmax_attributes = 8\nmax_locate_results = 5\n");
+    let mut client = server.client("client");
+
+    let five = kmip_proto::RequestMessage::new(
+        ProtocolVersion::V2_1,
+        (0..5).map(|i| (Operation::CREATE, create_aes(&format!("batch-{i}")))).collect(),
+    );
+    let response = client.request(&five);
+    assert!(response.items.iter().all(|i| i.result_reason == Some(ResultReason::INVALID_MESSAGE)), "{response:?}");
+
+    let RequestPayload::Create(mut many) = create_aes("many") else { unreachable!() };
+    for i in 0..6 {
+        many.attributes.list.push(kmip_proto::Attribute::new(Tag::OBJECT_GROUP, Value::TextString(format!("g{i}"))));
+    }
+    let refused = client.call(ProtocolVersion::V2_1, Operation::CREATE, RequestPayload::Create(many));
+    assert_eq!(refused.result_reason, Some(ResultReason::INVALID_FIELD));
+
+    for i in 0..6 {
+        ok(client.call(ProtocolVersion::V2_1, Operation::CREATE, create_aes(&format!("key-{i}"))));
+    }
+    let locate =
+        client.call(ProtocolVersion::V2_1, Operation::LOCATE, RequestPayload::Locate(LocateRequest::default()));
+    assert_eq!(locate.result_reason, Some(ResultReason::INVALID_FIELD), "more matches than the cap");
     still_serving(&server);
 }
