@@ -18,12 +18,14 @@
 mod cmk;
 mod group_commit;
 mod index;
+mod memory_store;
 mod seal;
 mod sled_store;
 mod stored;
 
 pub use cmk::{CmkRecord, CmkState, CmkVersion, RotationPolicy, VersionOrigin};
 pub use index::IndexKey;
+pub use memory_store::MemoryStore;
 pub use seal::{Keyring, RootKey};
 pub use sled_store::SledStore;
 pub use stored::{SCHEMA_VERSION, StoredObject};

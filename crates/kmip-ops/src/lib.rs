@@ -26,3 +26,30 @@ pub use client::AuthenticatedClient;
 pub use clock::{Clock, SystemClock};
 pub use error::OpError;
 pub use service::{ItemOutcome, Metrics, Service, ServiceConfig};
+
+/// What the `request_path` fuzz target calls, and the tests run on every vector.
+#[cfg(feature = "test-identity")]
+#[doc(hidden)]
+pub mod __fuzz {
+    use std::sync::Arc;
+
+    use kmip_keystore::MemoryStore;
+    use kmip_proto::ResponseMessage;
+    use ttlv::Limits;
+
+    use crate::{AuthenticatedClient, Service, ServiceConfig, SystemClock};
+
+    /// The whole request path, bytes in to bytes out, on a fresh in-memory store: it never
+    /// panics, and it always answers with a response message that decodes, one item per
+    /// request item (or one for a message that does not decode). Returns whether any item
+    /// succeeded.
+    pub fn request_path(data: &[u8]) -> bool {
+        let service = Service::new(Arc::new(MemoryStore::new()), Arc::new(SystemClock), ServiceConfig::default());
+        let client = AuthenticatedClient::for_tests("CN=fuzz");
+        let (response, outcomes) = service.handle(&client, data);
+        let decoded = ResponseMessage::from_ttlv(&response, &Limits::default());
+        let decoded = decoded.unwrap_or_else(|e| panic!("the response does not decode: {e}"));
+        assert_eq!(decoded.items.len(), outcomes.len(), "one response item per outcome");
+        outcomes.iter().any(|o| o.result.is_ok())
+    }
+}

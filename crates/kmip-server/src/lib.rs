@@ -204,3 +204,81 @@ async fn rotation_scheduler(service: Arc<Service>, every_secs: u64, mut shutdown
         }
     }
 }
+
+/// What the `side_api` fuzz target calls, and a test runs on its seeds.
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod __fuzz {
+    use std::sync::{Arc, OnceLock};
+
+    use kmip_keystore::MemoryStore;
+    use kmip_ops::{Service, ServiceConfig, SystemClock};
+    use tower::ServiceExt;
+
+    /// The routes that take a JSON body, each with the dev credentials it needs.
+    const ROUTES: [(&str, &str); 8] = [
+        ("POST", "/v1.0/dev-project/kms/create-key"),
+        ("POST", "/v1.0/dev-project/kms/describe-key"),
+        ("POST", "/v1.0/dev-project/kms/enable-key-rotation"),
+        ("POST", "/v1.0/dev-project/kms/update-key-rotation-interval"),
+        ("POST", "/v1.0/dev-project/kms/get-key-rotation-status"),
+        ("POST", "/v1.0/dev-project/kms/list-keys"),
+        ("POST", "/v2/dev-project/clusters/c1/encrypt"),
+        ("POST", "/v1/session/login"),
+    ];
+
+    /// `(route index, body)`: the fuzz corpus starts from these.
+    pub const SEEDS: [(u8, &str); 12] = [
+        (0, r#"{"key_alias": "fuzz", "key_spec": "AES_256", "key_usage": "ENCRYPT_DECRYPT"}"#),
+        (1, r#"{"key_id": "0d0466b0-e727-4d9c-b35d-f84bb474a37f"}"#),
+        (2, r#"{"key_id": "0d0466b0-e727-4d9c-b35d-f84bb474a37f"}"#),
+        (3, r#"{"key_id": "x", "rotation_interval": 29}"#),
+        (4, r#"{"key_id": 7}"#),
+        (5, r#"{"limit": "10", "marker": ""}"#),
+        (6, r#"{"encrypt": {"key_id": null}}"#),
+        (7, r#"{"username": "admin", "password": "admin"}"#),
+        (0, r#"[1, 2, 3]"#),
+        (5, r#"{"limit": -1}"#),
+        (3, "{\"key_id\": \"\u{0}\", \"rotation_interval\": 1e308}"),
+        (1, "not json at all"),
+    ];
+
+    fn runtime() -> &'static tokio::runtime::Runtime {
+        static RUNTIME: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
+        RUNTIME.get_or_init(|| tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime"))
+    }
+
+    /// One side-API call: the first byte picks a route, the rest is its body. A fresh
+    /// in-memory store each time. Never panics, never a 5xx; returns the status.
+    pub fn side_api(data: &[u8]) -> u16 {
+        let Some((&pick, body)) = data.split_first() else { return 0 };
+        let (method, path) = ROUTES[usize::from(pick) % ROUTES.len()];
+        let config: crate::Config = toml::from_str(
+            "[tls]\nclient_ca = \"ca.pem\"\ncert = \"s.pem\"\nkey = \"s.key\"\n\
+             [[http.tokens]]\ntoken = \"dev-token\"\nproject = \"dev-project\"\n\
+             [[http.logins]]\nusername = \"admin\"\npassword = \"admin\"\n\
+             [[http.projects]]\nid = \"dev-project\"\nkmip_owner = \"CN=fuzz\"\n",
+        )
+        .expect("the fuzz config parses");
+        let service =
+            Arc::new(Service::new(Arc::new(MemoryStore::new()), Arc::new(SystemClock), ServiceConfig::default()));
+        let state = Arc::new(crate::http::AppState {
+            service,
+            http: config.http,
+            sessions: Default::default(),
+            reseal: Default::default(),
+            audit: crate::audit::Audit::discard(),
+        });
+        let request = axum::http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header("x-auth-token", "dev-token")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body.to_vec()))
+            .expect("a request");
+        let status =
+            runtime().block_on(crate::http::router(state).oneshot(request)).expect("the router is infallible").status();
+        assert!(!status.is_server_error(), "{method} {path} answered {status}");
+        status.as_u16()
+    }
+}

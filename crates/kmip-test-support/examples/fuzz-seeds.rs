@@ -1,6 +1,7 @@
 //! Writes the fuzz corpus seeds from the shared vectors: every profile test case message as
-//! TTLV (for `ttlv_roundtrip`, and the requests for `request_decode`), as XML (`xml_decode`)
-//! and as JSON (`json_decode`), plus the raw TTLV vectors.
+//! TTLV (for `ttlv_roundtrip`, and the requests for `request_decode` and `request_path`), as
+//! XML (`xml_decode`) and as JSON (`json_decode`), plus the raw TTLV vectors; and the side
+//! API's seed bodies (`side_api`).
 //!
 //! `cargo run -p kmip-test-support --example fuzz-seeds -- fuzz/corpus`
 
@@ -11,7 +12,7 @@ use ttlv::{Tag, encode_item};
 
 fn main() -> std::io::Result<()> {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "fuzz/corpus".into()));
-    let targets = ["ttlv_roundtrip", "request_decode", "xml_decode", "json_decode"];
+    let targets = ["ttlv_roundtrip", "request_decode", "request_path", "xml_decode", "json_decode", "side_api"];
     for t in targets {
         std::fs::create_dir_all(out.join(t))?;
     }
@@ -23,6 +24,7 @@ fn main() -> std::io::Result<()> {
             std::fs::write(out.join("ttlv_roundtrip").join(&name), &bytes)?;
             if item.tag == Tag::REQUEST_MESSAGE {
                 std::fs::write(out.join("request_decode").join(&name), &bytes)?;
+                std::fs::write(out.join("request_path").join(&name), &bytes)?;
             }
             std::fs::write(out.join("xml_decode").join(&name), kmip_text::to_xml(&item))?;
             std::fs::write(out.join("json_decode").join(&name), kmip_text::to_json(&item))?;
@@ -39,6 +41,9 @@ fn main() -> std::io::Result<()> {
                 std::fs::write(out.join("ttlv_roundtrip").join(format!("{}-{i}", case_name(&path))), bytes)?;
             }
         }
+    }
+    for (i, (route, body)) in kmip_server::__fuzz::SEEDS.iter().enumerate() {
+        std::fs::write(out.join("side_api").join(format!("seed-{i}")), [&[*route][..], body.as_bytes()].concat())?;
     }
     println!("wrote seeds for {count} messages into {}", out.display());
     Ok(())
