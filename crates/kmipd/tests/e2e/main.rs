@@ -6,6 +6,7 @@ mod at_rest;
 mod audit;
 mod batches;
 mod conformance;
+mod crash;
 mod durability;
 mod framing;
 mod hostile;
