@@ -238,6 +238,9 @@ pub struct TlsConfig {
     pub cert: PathBuf,
     /// The server's private key.
     pub key: PathBuf,
+    /// A certificate revocation list (PEM) from the client CA: revoked client certificates
+    /// are refused at the handshake. Re-read, with the certificate and key, on SIGHUP.
+    pub crl: Option<PathBuf>,
 }
 
 /// The key store.
@@ -395,6 +398,9 @@ impl Config {
             }
         }
         self.store.root_key.resolve_paths(base);
+        if let Some(path) = self.tls.crl.as_mut().filter(|p| p.is_relative()) {
+            *path = base.join(&*path);
+        }
         if let Some(path) = self.audit.file.as_mut().filter(|p| p.is_relative()) {
             *path = base.join(&*path);
         }

@@ -21,7 +21,6 @@ use kmip_keystore::{KeyStore, SledStore};
 use kmip_ops::{Service, ServiceConfig, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
-use tokio_rustls::TlsAcceptor;
 
 pub use config::{Config, ConfigError};
 
@@ -58,19 +57,17 @@ pub enum ServerError {
 pub struct Server {
     kmip: TcpListener,
     http: TcpListener,
-    http_tls: Arc<rustls::ServerConfig>,
     service: Arc<Service>,
     store: Arc<dyn KeyStore>,
     audit: audit::Audit,
-    tls: Arc<rustls::ServerConfig>,
+    tls: Arc<tls::TlsState>,
     config: Config,
 }
 
 impl Server {
     /// Opens the store, loads TLS, and binds the listener.
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
-        let tls = tls::server_config(&config.tls)?;
-        let http_tls = tls::http_server_config(&config.tls)?;
+        let tls = tls::TlsState::load(&config.tls)?;
         let (data_dir, root_key) = (config.store.data_dir.clone(), config.store.root_key.clone());
         // Argon2id and the first read of the data dir block: off the async threads.
         let store = tokio::task::spawn_blocking(move || {
@@ -104,7 +101,12 @@ impl Server {
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.http.listen), source })?;
         let audit = audit::Audit::start(&config.audit)
             .map_err(|source| ServerError::Io { what: "opening the audit log".into(), source })?;
-        Ok(Server { kmip, http, http_tls, service, store, audit, tls, config })
+        Ok(Server { kmip, http, service, store, audit, tls, config })
+    }
+
+    /// The TLS configurations, to reload (on SIGHUP) while the server runs.
+    pub fn tls(&self) -> Arc<tls::TlsState> {
+        self.tls.clone()
     }
 
     /// The address the KMIP listener is bound to (with the port chosen when 0 was asked).
@@ -127,8 +129,9 @@ impl Server {
             sessions: Default::default(),
             reseal: progress.clone(),
             audit: self.audit.clone(),
+            tls: self.tls.clone(),
         });
-        let side_api = http::serve(self.http, TlsAcceptor::from(self.http_tls), http::router(state), shutdown.clone());
+        let side_api = http::serve(self.http, self.tls.clone(), http::router(state), shutdown.clone());
         let scheduler =
             rotation_scheduler(self.service.clone(), self.config.rotation.sweep_interval_secs, shutdown.clone());
         tokio::spawn(reseal(self.store.clone(), progress, shutdown.clone()));
@@ -137,7 +140,7 @@ impl Server {
         let shared = Arc::new(listener::Shared {
             service: self.service,
             audit: self.audit,
-            acceptor: TlsAcceptor::from(self.tls),
+            tls: self.tls.clone(),
             limits: self.config.limits.clone(),
             connections: Arc::new(Semaphore::new(self.config.limits.max_connections)),
         });

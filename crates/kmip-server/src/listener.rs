@@ -18,7 +18,6 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
 use tokio::time::timeout;
-use tokio_rustls::TlsAcceptor;
 use ttlv::{HEADER_LEN, Limits, message_len};
 use zeroize::Zeroizing;
 
@@ -28,7 +27,7 @@ use crate::config::LimitsConfig;
 pub(crate) struct Shared {
     pub(crate) service: Arc<Service>,
     pub(crate) audit: crate::audit::Audit,
-    pub(crate) acceptor: TlsAcceptor,
+    pub(crate) tls: Arc<crate::tls::TlsState>,
     pub(crate) limits: LimitsConfig,
     pub(crate) connections: Arc<Semaphore>,
 }
@@ -82,9 +81,10 @@ async fn connection(
 ) -> io::Result<()> {
     let _ = stream.set_nodelay(true);
     let limits = &shared.limits;
-    let mut tls = timeout(Duration::from_millis(limits.handshake_timeout_ms), shared.acceptor.accept(stream))
-        .await
-        .map_err(|_| timed_out("TLS handshake"))??;
+    let mut tls =
+        timeout(Duration::from_millis(limits.handshake_timeout_ms), shared.tls.kmip_acceptor().accept(stream))
+            .await
+            .map_err(|_| timed_out("TLS handshake"))??;
     let Some(client) = AuthenticatedClient::from_connection(tls.get_ref().1) else {
         return Err(io::Error::new(io::ErrorKind::PermissionDenied, "no verified client certificate"));
     };

@@ -152,12 +152,12 @@ impl Kmipd {
         self.start();
     }
 
-    /// Starts it logging at `level` (`trace`...), its log read into [`Kmipd::output`] with
-    /// its stdout.
-    pub fn spawn_logged(binary: &str, data_dir: &Path, level: &str) -> Self {
+    /// Starts it with `config`, logging at `level` (`trace`...), its log read into
+    /// [`Kmipd::output`] with its stdout.
+    pub fn spawn_logged(binary: &str, config: &Path, data_dir: &Path, level: &str) -> Self {
         let mut kmipd = Kmipd {
             binary: binary.into(),
-            config: repo_root().join("config.toml"),
+            config: config.to_owned(),
             data_dir: data_dir.to_owned(),
             log_level: Some(level.into()),
             extra: Vec::new(),
@@ -302,6 +302,13 @@ impl Client {
         let mut response = self.request(&message(version, vec![(operation, payload)]));
         assert_eq!(response.header.protocol_version, version, "answered in the request's version");
         response.items.remove(0)
+    }
+}
+
+impl Client {
+    /// The certificate the server presented.
+    pub fn peer_certificate(&self) -> Option<Vec<u8>> {
+        self.tls.conn.peer_certificates().and_then(|c| c.first()).map(|c| c.to_vec())
     }
 }
 

@@ -98,6 +98,8 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
+        #[cfg(unix)]
+        tokio::spawn(reload_on_sighup(server.tls()));
         let (stop, stopped) = tokio::sync::watch::channel(false);
         tokio::spawn(async move {
             shutdown_signal().await;
@@ -107,6 +109,21 @@ fn main() -> ExitCode {
         server.run(stopped).await;
         ExitCode::SUCCESS
     })
+}
+
+/// On SIGHUP, reads the certificate, key, CA and CRL files again: new connections use them,
+/// open ones carry on. A bad file leaves the old configuration in place.
+#[cfg(unix)]
+async fn reload_on_sighup(tls: std::sync::Arc<kmip_server::tls::TlsState>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        return tracing::warn!("cannot listen for SIGHUP: certificates reload only on restart");
+    };
+    while hangups.recv().await.is_some() {
+        match tls.reload() {
+            Ok(()) => tracing::info!("SIGHUP: TLS certificates reloaded"),
+            Err(e) => tracing::error!(error = %e, "SIGHUP: TLS reload failed; the old certificates stay"),
+        }
+    }
 }
 
 /// SIGINT or SIGTERM.

@@ -29,7 +29,6 @@ use kmip_ops::Service;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio_rustls::TlsAcceptor;
 
 use crate::config::HttpConfig;
 
@@ -47,6 +46,8 @@ pub(crate) struct AppState {
     pub(crate) reseal: Arc<crate::ResealProgress>,
     /// The audit log.
     pub(crate) audit: crate::audit::Audit,
+    /// The TLS configurations, for the certificate expiry metric.
+    pub(crate) tls: Arc<crate::tls::TlsState>,
 }
 
 /// Who made a side-API call, by the kind of credential it carried: never the credential.
@@ -219,14 +220,21 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
          kmip_root_key_reseal_complete {}\n",
         state.reseal.resealed.load(Relaxed),
         u8::from(state.reseal.complete.load(Relaxed)),
-    );
+    ) + "# HELP kmip_certificate_not_after_seconds When a certificate kmipd serves with or trusts expires.\n\
+           # TYPE kmip_certificate_not_after_seconds gauge\n"
+        + &state
+            .tls
+            .expiries()
+            .iter()
+            .map(|(label, at)| format!("kmip_certificate_not_after_seconds{{certificate=\"{label}\"}} {at}\n"))
+            .collect::<String>();
     ([("content-type", "text/plain; version=0.0.4")], body)
 }
 
 /// Serves the side API until `shutdown` flips.
 pub(crate) async fn serve(
     listener: TcpListener,
-    tls: TlsAcceptor,
+    tls: Arc<crate::tls::TlsState>,
     router: Router,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -242,9 +250,9 @@ pub(crate) async fn serve(
                 }
             },
         };
-        let (tls, router) = (tls.clone(), router.clone());
+        let (acceptor, router) = (tls.http_acceptor(), router.clone());
         tokio::spawn(async move {
-            let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), tls.accept(stream)).await else {
+            let Ok(Ok(stream)) = tokio::time::timeout(Duration::from_secs(10), acceptor.accept(stream)).await else {
                 tracing::debug!(%peer, "side API: TLS handshake failed");
                 return;
             };

@@ -83,7 +83,12 @@ fn every_operation_and_call_leaves_one_audit_line() {
 #[test]
 fn a_session_logged_at_trace_level_prints_no_secret() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let server = Kmipd::spawn_logged(env!("CARGO_BIN_EXE_kmipd"), dir.path(), "trace");
+    let server = Kmipd::spawn_logged(
+        env!("CARGO_BIN_EXE_kmipd"),
+        &kmip_test_support::repo_root().join("config.toml"),
+        dir.path(),
+        "trace",
+    );
     let mut client = server.client("client");
     let uid = create_key(&mut client, V, "traced");
     let mut secrets = vec![key_bytes(&mut client, V, &uid)];
