@@ -129,7 +129,7 @@ impl Server {
             sessions: Default::default(),
             reseal: progress.clone(),
             audit: self.audit.clone(),
-            tls: self.tls.clone(),
+            tls: Some(self.tls.clone()),
         });
         let side_api = http::serve(self.http, self.tls.clone(), http::router(state), shutdown.clone());
         let scheduler =
@@ -271,6 +271,7 @@ pub mod __fuzz {
             sessions: Default::default(),
             reseal: Default::default(),
             audit: crate::audit::Audit::discard(),
+            tls: None,
         });
         let request = axum::http::Request::builder()
             .method(method)
