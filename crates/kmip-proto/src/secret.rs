@@ -76,7 +76,7 @@ fn wipe(item: &mut Item) {
     match &mut item.value {
         Value::Structure(children) => children.iter_mut().for_each(wipe),
         Value::ByteString(bytes) => bytes.zeroize(),
-        Value::BigInteger(n) => *n = ttlv::BigInt::default(),
+        Value::BigInteger(n) => n.zeroize(),
         Value::TextString(text) => text.zeroize(),
         _ => {}
     }

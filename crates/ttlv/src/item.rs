@@ -97,6 +97,14 @@ impl Value {
 #[derive(Clone, PartialEq, Eq, Default)]
 pub struct BigInt(Vec<u8>);
 
+impl zeroize::Zeroize for BigInt {
+    /// Wipes the digits (a Big Integer may be a private exponent) and leaves zero.
+    fn zeroize(&mut self) {
+        self.0.zeroize();
+        self.0.clear();
+    }
+}
+
 impl BigInt {
     /// From two's complement big-endian bytes of any length; sign-extends them to a multiple of 8.
     pub fn from_signed_bytes_be(bytes: &[u8]) -> Self {

@@ -111,8 +111,9 @@ fn pss(hash: Option<Hash>, salt: Option<i32>) -> Result<Scheme, OpError> {
     }
 }
 
-/// What is signed: the message, or the digest of it the client computed.
-#[derive(Clone, Copy, Debug)]
+/// What is signed: the message, or the digest of it the client computed. No `Debug`: the
+/// data may be secret.
+#[derive(Clone, Copy)]
 pub(crate) enum Signed<'a> {
     /// The data itself.
     Data(&'a [u8]),
