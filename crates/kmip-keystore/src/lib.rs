@@ -92,6 +92,16 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// an index on the due time, never by reading every CMK.
     fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError>;
 
+    /// `(next rotation, key id)` of CMKs whose next rotation falls at or before `until`, in
+    /// time order, strictly after the cursor `after` (a previous page's last entry), at most
+    /// `limit`: the rotation calendar, read from the due-time index.
+    fn scheduled_cmks(
+        &self,
+        after: Option<(i64, String)>,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError>;
+
     /// A named record written with [`Change::PutMeta`].
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError>;
 

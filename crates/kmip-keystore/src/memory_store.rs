@@ -129,6 +129,26 @@ impl KeyStore for MemoryStore {
         Ok(state.due.iter().take_while(|(at, _)| *at <= now).take(limit).map(|(_, id)| id.clone()).collect())
     }
 
+    fn scheduled_cmks(
+        &self,
+        after: Option<(i64, String)>,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let state = self.state();
+        let from = match after {
+            Some((at, key_id)) => std::ops::Bound::Excluded((at, key_id)),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(state
+            .due
+            .range((from, std::ops::Bound::Unbounded))
+            .take_while(|(at, _)| *at <= until)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
     fn meta(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.state().meta.get(key).cloned())
     }

@@ -289,6 +289,30 @@ impl KeyStore for SledStore {
         Ok(out)
     }
 
+    fn scheduled_cmks(
+        &self,
+        after: Option<(i64, String)>,
+        until: i64,
+        limit: usize,
+    ) -> Result<Vec<(i64, String)>, StoreError> {
+        let start = match &after {
+            Some((at, key_id)) => [due_key(*at, key_id), vec![0]].concat(),
+            None => vec![DUE_PREFIX],
+        };
+        let mut out = Vec::new();
+        for entry in self.tree.range(start..due_key(until.saturating_add(1), "")) {
+            let (k, _) = entry.map_err(backend)?;
+            if out.len() >= limit {
+                break;
+            }
+            let mut at = [0u8; 8];
+            at.copy_from_slice(&k[1..9]);
+            let at = (u64::from_be_bytes(at) ^ (1 << 63)) as i64;
+            out.push((at, String::from_utf8_lossy(&k[9..]).into_owned()));
+        }
+        Ok(out)
+    }
+
     fn project_cmks(&self, project: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
         let prefix = project_prefix(project);
         let start = match after {

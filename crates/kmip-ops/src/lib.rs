@@ -20,6 +20,7 @@ mod keys;
 mod objects;
 mod ops;
 pub mod rotation;
+pub mod schedule;
 mod service;
 
 pub use client::AuthenticatedClient;

@@ -299,3 +299,54 @@ fn test_keyring() -> Arc<Keyring> {
     let key = RootKey::from_bytes(&kmip_proto::SecretBytes::new(vec![0x42; 32])).expect("a root key");
     Arc::new(Keyring::new(key, Vec::new()))
 }
+
+/// A CMK of `project` rotating every `days`.
+fn cmk_every(svc: &Service, project: &str, alias: &str, days: u32) -> String {
+    let spec = NewCmk { project: project.into(), owner: OWNER.into(), alias: alias.into(), description: String::new() };
+    let key_id = svc.create_cmk(spec).expect("created").key_id;
+    svc.update_cmk(&key_id, |r, now| {
+        r.policy.enabled = true;
+        r.policy.interval_days = days;
+        r.policy.next_rotation = Some(now + i64::from(days) * DAY);
+        Ok(())
+    })
+    .expect("policy");
+    key_id
+}
+
+#[test]
+fn the_calendar_lists_keys_in_order_and_the_overdue_gauge_follows_the_sweeps() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let ninety = cmk_every(&svc, "p1", "ninety", 90);
+    let thirty = cmk_every(&svc, "p1", "thirty", 30);
+    let sixty = cmk_every(&svc, "p1", "sixty", 60);
+    let other = cmk_every(&svc, "p2", "other project", 45);
+    let mine = |r: &kmip_keystore::CmkRecord| r.project == "p1";
+
+    // Within 61 days: thirty, then sixty; ninety is beyond; p2's key is not p1's.
+    let page = svc.rotation_schedule(61 * DAY, None, 10, mine).expect("calendar");
+    let ids: Vec<&str> = page.rotations.iter().map(|r| r.record.key_id.as_str()).collect();
+    assert_eq!(ids, [thirty.as_str(), sixty.as_str()]);
+    assert!(page.rotations.iter().all(|r| !r.overdue) && page.next_marker.is_none());
+    // Paging: one at a time, in the same order.
+    let first = svc.rotation_schedule(365 * DAY, None, 1, mine).expect("page 1");
+    let marker = first.next_marker.as_deref().and_then(kmip_ops::schedule::parse_marker);
+    let second = svc.rotation_schedule(365 * DAY, marker, 2, mine).expect("page 2");
+    let paged: Vec<&str> = first.rotations.iter().chain(&second.rotations).map(|r| r.record.key_id.as_str()).collect();
+    assert_eq!(paged, [thirty.as_str(), sixty.as_str(), ninety.as_str()]);
+    assert_eq!(svc.rotation_gauges(1000).expect("gauges"), (0, Some(START + 30 * DAY)));
+
+    // The scheduler stops; time passes: the overdue gauge rises, and the calendar says so.
+    clock.advance_days(61);
+    assert_eq!(svc.rotation_gauges(1000).expect("gauges").0, 3, "thirty, other and sixty are overdue");
+    let page = svc.rotation_schedule(DAY, None, 10, |_| true).expect("calendar");
+    assert!(page.rotations.iter().take(3).all(|r| r.overdue), "overdue keys first");
+    assert!(page.rotations.iter().any(|r| r.record.key_id == other));
+    // One sweep: they rotate, and the gauge falls.
+    assert_eq!(svc.rotation_sweep(100).expect("sweep"), 3);
+    let (overdue, next) = svc.rotation_gauges(1000).expect("gauges");
+    assert_eq!(overdue, 0);
+    assert_eq!(next, Some(START + 90 * DAY), "ninety is now the soonest");
+}

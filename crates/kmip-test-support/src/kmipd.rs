@@ -184,12 +184,23 @@ impl Kmipd {
 
     /// `GET path` on the HTTPS side API, with no credentials; the status and the body.
     pub fn http_get(&self, path: &str) -> (u16, String) {
+        self.http_request("GET", path, &[], "")
+    }
+
+    /// A request to the HTTPS side API with these headers and body; the status and the body.
+    pub fn http_request(&self, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
         let tcp = TcpStream::connect(self.http_addr).expect("the side API accepts");
         tcp.set_read_timeout(Some(Duration::from_secs(20))).expect("timeout");
         let name = ServerName::try_from("localhost").expect("a name");
         let conn = rustls::ClientConnection::new(client_config("client"), name).expect("TLS");
         let mut tls = rustls::StreamOwned::new(conn, tcp);
-        write!(tls, "GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").expect("request");
+        let extra: String = headers.iter().map(|(k, v)| format!("{k}: {v}\r\n")).collect();
+        write!(
+            tls,
+            "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n{extra}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("request");
         let mut response = String::new();
         // The server may close without close_notify; what arrived is the answer.
         let _ = tls.read_to_string(&mut response);

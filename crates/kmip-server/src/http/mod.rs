@@ -12,6 +12,7 @@ mod auth;
 mod dws;
 mod huawei;
 mod qumulo;
+mod schedule;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -88,6 +89,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(|| async { ([("content-type", "application/json")], OPENAPI) }))
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1/keys/{key_id}/policy", put(set_policy))
+        .route("/v1/rotation/schedule", get(schedule::schedule))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
         .route("/v1/{project_id}/clusters/{cluster_id}/rotate-key", post(dws::rotate_key))
@@ -199,17 +201,31 @@ async fn versions(
 /// `GET /metrics`: Prometheus text exposition.
 async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     use std::sync::atomic::Ordering::Relaxed;
+    // Counted from the due-time index, up to a bound: a scrape stays cheap however many keys.
+    let service = state.service.clone();
+    let (overdue, soonest) = tokio::task::spawn_blocking(move || service.rotation_gauges(1_000_000))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
     let m = state.service.metrics();
     let body = format!(
         "# HELP kmip_rotations_total Key rotations made, by kind.\n\
          # TYPE kmip_rotations_total counter\n\
          kmip_rotations_total{{kind=\"automatic\"}} {}\n\
          kmip_rotations_total{{kind=\"on_demand\"}} {}\n\
+         # HELP kmip_rotation_overdue_keys Keys whose rotation time has passed and that have not rotated yet.\n\
+         # TYPE kmip_rotation_overdue_keys gauge\n\
+         kmip_rotation_overdue_keys {overdue}\n\
+         # HELP kmip_rotation_next_timestamp_seconds The soonest next rotation (0: none scheduled).\n\
+         # TYPE kmip_rotation_next_timestamp_seconds gauge\n\
+         kmip_rotation_next_timestamp_seconds {}\n\
          # HELP kmip_rotation_sweeps_total Scheduler sweeps for due keys.\n\
          # TYPE kmip_rotation_sweeps_total counter\n\
          kmip_rotation_sweeps_total {}\n",
         m.rotations_automatic.load(Relaxed),
         m.rotations_on_demand.load(Relaxed),
+        soonest.unwrap_or(0),
         m.sweeps.load(Relaxed),
     ) + &format!(
         "# HELP kmip_root_key_resealed_records Records sealed again under the current root key since start.\n\

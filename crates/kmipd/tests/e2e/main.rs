@@ -5,6 +5,7 @@ mod access;
 mod at_rest;
 mod audit;
 mod batches;
+mod calendar;
 mod certificates;
 mod conformance;
 mod crash;
