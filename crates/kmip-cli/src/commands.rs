@@ -508,6 +508,49 @@ pub fn rotation_status(client: &mut Client, uid: &str) -> Result<Value, ClientEr
     attributes(client, ProtocolVersion::V2_1, uid, &names)
 }
 
+/// The rotation calendar of this client's keys: those with automatic rotation on whose next
+/// rotation falls within `within` seconds of `now`, soonest first (KMIP 2.1 Rotate Date).
+pub fn rotation_schedule(client: &mut Client, within: i64, now: i64) -> Result<Value, ClientError> {
+    let v = ProtocolVersion::V2_1;
+    let rotating = Attribute::new(Tag::ROTATE_AUTOMATIC, ttlv::Value::Boolean(true));
+    let request = LocateRequest { attributes: vec![rotating], ..LocateRequest::default() };
+    let Resp::Locate(found) = client.call(v, Operation::LOCATE, Req::Locate(request))? else {
+        return Err(unexpected("identifiers"));
+    };
+    let names = [Tag::ROTATE_NAME, Tag::ROTATE_DATE, Tag::ROTATE_INTERVAL].map(AttributeName::Standard).to_vec();
+    let mut rows = Vec::new();
+    for uid in found.unique_identifiers {
+        let request = GetAttributesRequest { unique_identifier: Some(uid.clone()), names: names.clone() };
+        let Resp::GetAttributes(got) = client.call(v, Operation::GET_ATTRIBUTES, Req::GetAttributes(request))? else {
+            return Err(unexpected("attributes"));
+        };
+        let field = |tag| got.attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| a.value.clone());
+        let Some(ttlv::Value::DateTime(at)) = field(Tag::ROTATE_DATE).map(|i| i.value) else { continue };
+        if at > now.saturating_add(within) {
+            continue;
+        }
+        let key_id = field(Tag::ROTATE_NAME)
+            .and_then(|n| n.child(Tag::ROTATE_NAME_VALUE).map(|v| v.value.clone()))
+            .and_then(|v| if let ttlv::Value::TextString(t) = v { Some(t) } else { None });
+        let interval = match field(Tag::ROTATE_INTERVAL).map(|i| i.value) {
+            Some(ttlv::Value::Interval(secs)) => Some(secs / 86_400),
+            _ => None,
+        };
+        rows.push((
+            at,
+            json!({
+                "unique_identifier": uid,
+                "key_id": key_id,
+                "next_rotation": at,
+                "rotation_interval_days": interval,
+                "overdue": at <= now,
+            }),
+        ));
+    }
+    rows.sort_by_key(|(at, _)| *at);
+    Ok(json!({"rotations": rows.into_iter().map(|(_, row)| row).collect::<Vec<_>>()}))
+}
+
 /// Turns automatic rotation on (every `days`) or off, through the KMIP 2.1 Rotate attributes.
 pub fn rotation_set(client: &mut Client, uid: &str, days: Option<u32>) -> Result<Value, ClientError> {
     let v = ProtocolVersion::V2_1;

@@ -167,9 +167,14 @@ enum Command {
     },
     /// HMAC a file with a server key.
     Mac { uid: String, file: PathBuf },
-    /// Rotation state of a key, or turn its automatic rotation on or off.
+    /// Rotation state of a key, or turn its automatic rotation on or off; `rotation schedule`
+    /// lists the client's rotating keys by next rotation.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Rotation {
-        uid: String,
+        #[command(subcommand)]
+        list: Option<RotationList>,
+        #[arg(required = true)]
+        uid: Option<String>,
         /// Rotate automatically every this many days (30 to 365).
         #[arg(long, conflicts_with = "off")]
         every_days: Option<u32>,
@@ -185,6 +190,16 @@ enum Command {
 enum Algorithm {
     Aes,
     HmacSha256,
+}
+
+#[derive(Debug, Subcommand)]
+enum RotationList {
+    /// The client's keys with automatic rotation on, by next rotation.
+    Schedule {
+        /// How far ahead, in days.
+        #[arg(long, default_value_t = 30)]
+        within_days: u32,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -364,10 +379,18 @@ fn run(cli: &Cli) -> Result<Value, String> {
             summary
         }
         Command::Mac { uid, file } => commands::mac(c, v, uid, read_input(file)?).map_err(refused)?,
-        Command::Rotation { uid, every_days, off } => match (every_days, off) {
-            (None, false) => commands::rotation_status(c, uid).map_err(refused)?,
-            (days, _) => commands::rotation_set(c, uid, *days).map_err(refused)?,
-        },
+        Command::Rotation { list: Some(RotationList::Schedule { within_days }), .. } => {
+            let now =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
+            commands::rotation_schedule(c, i64::from(*within_days) * 86_400, now).map_err(refused)?
+        }
+        Command::Rotation { uid, every_days, off, .. } => {
+            let uid = uid.as_deref().ok_or("rotation needs a key's UID, or `schedule`")?;
+            match (every_days, off) {
+                (None, false) => commands::rotation_status(c, uid).map_err(refused)?,
+                (days, _) => commands::rotation_set(c, uid, *days).map_err(refused)?,
+            }
+        }
         Command::Completions { .. } => unreachable!("handled before connecting"),
     })
 }

@@ -86,6 +86,12 @@ fn kmipctl_manages_keys_over_mutual_tls() {
     let on = ctl.json(&["rotation", &uid, "--every-days", "30"]);
     assert_eq!(on["Rotate Automatic"], true, "{on}");
     assert_eq!(on["Rotate Interval"], 30 * 86_400);
+    // The calendar: the key rotates in 30 days, so within 31 days and not within 10.
+    let soon = ctl.json(&["rotation", "schedule", "--within-days", "31"]);
+    let rows = soon["rotations"].as_array().expect("a list");
+    assert_eq!(rows.len(), 1, "{soon}");
+    assert_eq!((rows[0]["rotation_interval_days"].as_i64(), rows[0]["overdue"].as_bool()), (Some(30), Some(false)));
+    assert_eq!(ctl.json(&["rotation", "schedule", "--within-days", "10"])["rotations"], serde_json::json!([]));
     assert_eq!(ctl.json(&["rotation", &uid, "--off"])["Rotate Automatic"], false);
 
     // The table names fields for people.
