@@ -1,7 +1,23 @@
-"""What every interop driver prints: one `ok   LABEL` line per check that holds, and on the
-first that does not, `FAIL LABEL` and exit status 1 (the Rust test shows the output)."""
+"""What every interop driver shares: one `ok   LABEL` line per check that holds, and on the
+first that does not, `FAIL LABEL` and exit status 1 (the Rust test shows the output); and the
+KMIP versions PyKMIP speaks, by name."""
 
 import sys
+
+
+def pykmip_versions():
+    """PyKMIP's KMIPVersion for each version name ("1.0" ... "2.0"): imported on use, so that
+    drivers of other clients need no PyKMIP."""
+    from kmip.core import enums
+
+    return {
+        "1.0": enums.KMIPVersion.KMIP_1_0,
+        "1.1": enums.KMIPVersion.KMIP_1_1,
+        "1.2": enums.KMIPVersion.KMIP_1_2,
+        "1.3": enums.KMIPVersion.KMIP_1_3,
+        "1.4": enums.KMIPVersion.KMIP_1_4,
+        "2.0": enums.KMIPVersion.KMIP_2_0,
+    }
 
 
 def check(label, condition):

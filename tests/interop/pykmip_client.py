@@ -13,16 +13,9 @@ from kmip.core import enums
 from kmip.pie import objects
 from kmip.pie.client import ProxyKmipClient
 
-from checks import check
+from checks import check, pykmip_versions
 
-VERSIONS = {
-    "1.0": enums.KMIPVersion.KMIP_1_0,
-    "1.1": enums.KMIPVersion.KMIP_1_1,
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.3": enums.KMIPVersion.KMIP_1_3,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
+VERSIONS = pykmip_versions()
 
 
 def main():

@@ -7,17 +7,10 @@ Loaded with `pytest -p pykmip_suite_plugin`, from crates/kmipd/tests/e2e/pykmip_
 """
 import os
 
-from kmip.core import enums
+from checks import pykmip_versions
 from kmip.services import kmip_client
 
-VERSIONS = {
-    "1.0": enums.KMIPVersion.KMIP_1_0,
-    "1.1": enums.KMIPVersion.KMIP_1_1,
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.3": enums.KMIPVersion.KMIP_1_3,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
+VERSIONS = pykmip_versions()
 
 _original_init = kmip_client.KMIPProxy.__init__
 

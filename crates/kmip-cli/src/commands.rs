@@ -177,16 +177,8 @@ pub fn register(
     key_name: Option<&str>,
 ) -> Result<Value, ClientError> {
     let length = (bytes.len() * 8) as i32;
-    let key_block = |format, algorithm: Option<CryptographicAlgorithm>| KeyBlock {
-        key_format_type: format,
-        key_compression_type: None,
-        key_value: Some(KeyValue::Plain {
-            material: KeyMaterial::Bytes(SecretBytes::new(bytes.clone())),
-            attributes: Vec::new(),
-        }),
-        cryptographic_algorithm: algorithm,
-        cryptographic_length: algorithm.map(|_| length),
-        key_wrapping_data: None,
+    let key_block = |format, algorithm: Option<CryptographicAlgorithm>| {
+        KeyBlock::plain(format, SecretBytes::new(bytes.clone()), algorithm, algorithm.map(|_| length))
     };
     let (object_type, object) = if secret {
         let block = key_block(KeyFormatType::OPAQUE, None);
@@ -214,13 +206,7 @@ pub fn get(
     uid: &str,
     format: Option<KeyFormatType>,
 ) -> Result<(Value, Option<Fetched>), ClientError> {
-    let request = GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: format,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let request = GetRequest { key_format_type: format, ..GetRequest::of(uid) };
     let Resp::Get(got) = client.call(v, Operation::GET, Req::Get(request))? else {
         return Err(unexpected("an object"));
     };

@@ -101,14 +101,7 @@ pub(crate) fn hmac_algorithm(algorithm: CryptographicAlgorithm) -> Option<ring::
 /// A Symmetric Key object in Raw format.
 pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, bytes: SecretBytes) -> ManagedObject {
     ManagedObject::SymmetricKey(KeyObject {
-        key_block: KeyBlock {
-            key_format_type: KeyFormatType::RAW,
-            key_compression_type: None,
-            key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
-            cryptographic_algorithm: Some(algorithm),
-            cryptographic_length: Some(length),
-            key_wrapping_data: None,
-        },
+        key_block: KeyBlock::plain(KeyFormatType::RAW, bytes, Some(algorithm), Some(length)),
     })
 }
 

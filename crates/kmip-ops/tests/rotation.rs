@@ -50,13 +50,7 @@ fn call(svc: &Service, operation: Operation, payload: RequestPayload) -> Respons
 }
 
 fn key_bytes(svc: &Service, uid: &str) -> Vec<u8> {
-    let get = GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let get = GetRequest::of(uid);
     let ResponsePayload::Get(got) = call(svc, Operation::GET, RequestPayload::Get(get)) else { panic!("Get") };
     match got.object.key_block().and_then(|b| b.key_value.clone()) {
         Some(KeyValue::Plain { material: KeyMaterial::Bytes(b), .. }) => b.secret_bytes().to_vec(),

@@ -112,6 +112,25 @@ kmip_struct! {
     }
 }
 
+impl KeyBlock {
+    /// A key block holding `bytes` in the clear, in `format`.
+    pub fn plain(
+        format: KeyFormatType,
+        bytes: SecretBytes,
+        algorithm: Option<CryptographicAlgorithm>,
+        length: Option<i32>,
+    ) -> Self {
+        KeyBlock {
+            key_format_type: format,
+            key_compression_type: None,
+            key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
+            cryptographic_algorithm: algorithm,
+            cryptographic_length: length,
+            key_wrapping_data: None,
+        }
+    }
+}
+
 kmip_struct! {
     /// A Symmetric Key, Public Key or Private Key: a Key Block alone.
     pub struct KeyObject {

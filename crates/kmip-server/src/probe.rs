@@ -125,13 +125,7 @@ fn classify(e: std::io::Error) -> CallError {
 
 /// What Qumulo's status check does: Get the key, and GetAttributes(State).
 pub(crate) async fn probe(target: &KmsTarget, key_id: &str) -> ProbeStatus {
-    let get = GetRequest {
-        unique_identifier: Some(key_id.to_owned()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let get = GetRequest::of(key_id);
     let state = GetAttributesRequest {
         unique_identifier: Some(key_id.to_owned()),
         names: vec![AttributeName::Standard(Tag::STATE)],

@@ -19,7 +19,7 @@ use kmip_proto::dict::{
 };
 use kmip_proto::object::SecretData;
 use kmip_proto::payload::{DerivationParameters, DeriveKeyRequest, DeriveKeyResponse};
-use kmip_proto::{Attribute, KeyBlock, KeyMaterial, KeyValue, ManagedObject, SecretBytes};
+use kmip_proto::{Attribute, KeyBlock, ManagedObject, SecretBytes};
 use ring::{hkdf, pbkdf2};
 use ttlv::{Tag, Value};
 
@@ -254,14 +254,7 @@ pub(crate) fn derive_key(ctx: &Ctx<'_>, request: DeriveKeyRequest) -> Result<Der
         }
         ObjectType::SECRET_DATA => ManagedObject::SecretData(SecretData {
             secret_data_type: SecretDataType::SEED,
-            key_block: KeyBlock {
-                key_format_type: KeyFormatType::OPAQUE,
-                key_compression_type: None,
-                key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
-                cryptographic_algorithm: None,
-                cryptographic_length: Some(bits),
-                key_wrapping_data: None,
-            },
+            key_block: KeyBlock::plain(KeyFormatType::OPAQUE, bytes, None, Some(bits)),
         }),
         _ => return Err(OpError::IllegalObjectType("Derive Key makes Symmetric Keys and Secret Data")),
     };

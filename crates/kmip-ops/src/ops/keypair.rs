@@ -9,7 +9,7 @@ use kmip_keystore::{Change, StoredObject};
 use kmip_proto::dict::{CryptographicAlgorithm, LinkType, ObjectType, RecommendedCurve, State};
 use kmip_proto::object::KeyObject;
 use kmip_proto::payload::{CreateKeyPairRequest, CreateKeyPairResponse, KeyPairAttributes, ReKeyKeyPairRequest};
-use kmip_proto::{Attribute, Attributes, KeyBlock, KeyMaterial, KeyValue, ManagedObject, SecretBytes};
+use kmip_proto::{Attribute, Attributes, KeyBlock, ManagedObject, SecretBytes};
 use ttlv::{Tag, Value};
 
 use super::create::{client_attributes, new_object};
@@ -73,16 +73,7 @@ fn key_object(
     format: kmip_proto::dict::KeyFormatType,
     bytes: SecretBytes,
 ) -> KeyObject {
-    KeyObject {
-        key_block: KeyBlock {
-            key_format_type: format,
-            key_compression_type: None,
-            key_value: Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), attributes: Vec::new() }),
-            cryptographic_algorithm: Some(algorithm),
-            cryptographic_length: Some(kind.length()),
-            key_wrapping_data: None,
-        },
-    }
+    KeyObject { key_block: KeyBlock::plain(format, bytes, Some(algorithm), Some(kind.length())) }
 }
 
 /// The two managed objects of a generated pair.

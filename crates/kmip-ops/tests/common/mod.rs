@@ -112,13 +112,7 @@ impl Server {
     }
 
     pub fn get(&self, uid: &str, format: Option<KeyFormatType>) -> Result<GetResponse, ResultReason> {
-        let request = GetRequest {
-            unique_identifier: Some(uid.into()),
-            key_format_type: format,
-            key_wrap_type: None,
-            key_compression_type: None,
-            key_wrapping_specification: None,
-        };
+        let request = GetRequest { key_format_type: format, ..GetRequest::of(uid) };
         match self.try_call(Operation::GET, RequestPayload::Get(request))? {
             ResponsePayload::Get(r) => Ok(r),
             other => panic!("{other:?}"),

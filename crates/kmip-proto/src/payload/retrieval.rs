@@ -23,6 +23,19 @@ kmip_struct! {
     }
 }
 
+impl GetRequest {
+    /// Get the object `uid` as it is held: no format, no wrapping.
+    pub fn of(uid: &str) -> Self {
+        GetRequest {
+            unique_identifier: Some(uid.to_owned()),
+            key_format_type: None,
+            key_wrap_type: None,
+            key_compression_type: None,
+            key_wrapping_specification: None,
+        }
+    }
+}
+
 /// Get response.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GetResponse {

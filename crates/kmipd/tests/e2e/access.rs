@@ -24,13 +24,7 @@ fn one_client_cannot_touch_anothers_keys() {
     let mut bob = server.client("client2");
     let uid = create_key(&mut alice, V, "alice-key");
 
-    let get = GetRequest {
-        unique_identifier: Some(uid.clone()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let get = GetRequest::of(&uid);
     let denied = |item: kmip_proto::ResponseBatchItem| {
         assert_eq!(item.result_reason, Some(ResultReason::PERMISSION_DENIED), "{:?}", item.result_message);
         assert!(item.payload.is_none());

@@ -64,13 +64,7 @@ fn try_call(client: &mut Client, operation: Operation, payload: RequestPayload) 
 }
 
 fn get(uid: &str) -> RequestPayload {
-    RequestPayload::Get(GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    })
+    RequestPayload::Get(GetRequest::of(uid))
 }
 
 /// A key's bytes, if the server still answers.

@@ -50,13 +50,7 @@ fn qumulo_sequence_at_kmip_1_0() {
     ok(client.call(V, Operation::REVOKE, RequestPayload::Revoke(revoke)));
     assert_ne!(state(&mut client, &uid), State::ACTIVE, "a revoked key is not Active");
 
-    let get = kmip_proto::payload::GetRequest {
-        unique_identifier: Some("no-such-key".into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let get = kmip_proto::payload::GetRequest::of("no-such-key");
     let missing = client.call(V, Operation::GET, RequestPayload::Get(get));
     assert_eq!(missing.result_reason, Some(ResultReason::ITEM_NOT_FOUND));
     let unknown = client.call(

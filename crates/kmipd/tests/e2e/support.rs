@@ -37,13 +37,7 @@ pub(crate) fn create_key(client: &mut Client, version: ProtocolVersion, name_val
 
 /// The raw bytes of a symmetric key.
 pub(crate) fn key_bytes(client: &mut Client, version: ProtocolVersion, uid: &str) -> Vec<u8> {
-    let get = kmip_proto::payload::GetRequest {
-        unique_identifier: Some(uid.into()),
-        key_format_type: None,
-        key_wrap_type: None,
-        key_compression_type: None,
-        key_wrapping_specification: None,
-    };
+    let get = kmip_proto::payload::GetRequest::of(uid);
     match ok(client.call(version, Operation::GET, RequestPayload::Get(get))) {
         ResponsePayload::Get(r) => match r.object.key_block().and_then(|b| b.key_value.clone()) {
             Some(kmip_proto::KeyValue::Plain { material: kmip_proto::KeyMaterial::Bytes(b), .. }) => {
