@@ -107,6 +107,16 @@ fn complete(attributes: &mut Vec<Attribute>, kind: KeyKind, algorithm: Cryptogra
     attributes.push(rng_attribute());
 }
 
+/// What Create Key Pair and Re-key Key Pair answer: the two new identifiers.
+fn response(private: &StoredObject, public: &StoredObject) -> CreateKeyPairResponse {
+    CreateKeyPairResponse {
+        private_key_unique_identifier: private.uid.clone(),
+        public_key_unique_identifier: public.uid.clone(),
+        private_key_template_attribute: None,
+        public_key_template_attribute: None,
+    }
+}
+
 /// Links the two halves to each other.
 fn link_pair(private: &mut StoredObject, public: &mut StoredObject) {
     private.attributes.push(link(LinkType::PUBLIC_KEY_LINK, &public.uid));
@@ -139,12 +149,7 @@ pub(crate) fn create_key_pair(ctx: &Ctx<'_>, request: CreateKeyPairRequest) -> R
     let mut private = new_object(ctx, ObjectType::PRIVATE_KEY, private_attributes, private_value)?;
     let mut public = new_object(ctx, ObjectType::PUBLIC_KEY, public_attributes, public_value)?;
     link_pair(&mut private, &mut public);
-    let response = CreateKeyPairResponse {
-        private_key_unique_identifier: private.uid.clone(),
-        public_key_unique_identifier: public.uid.clone(),
-        private_key_template_attribute: None,
-        public_key_template_attribute: None,
-    };
+    let response = response(&private, &public);
     ctx.svc.store.commit(vec![Change::Insert(private), Change::Insert(public)])?;
     Ok(response)
 }
@@ -186,12 +191,7 @@ pub(crate) fn rekey_key_pair(ctx: &Ctx<'_>, request: ReKeyKeyPairRequest) -> Res
     let (mut public, old_public) =
         replacement_with(ctx.svc, ctx.now, old_public, offset, public_overrides, public_value)?;
     link_pair(&mut private, &mut public);
-    let response = CreateKeyPairResponse {
-        private_key_unique_identifier: private.uid.clone(),
-        public_key_unique_identifier: public.uid.clone(),
-        private_key_template_attribute: None,
-        public_key_template_attribute: None,
-    };
+    let response = response(&private, &public);
     ctx.svc.store.commit(vec![
         Change::Insert(private),
         Change::Insert(public),

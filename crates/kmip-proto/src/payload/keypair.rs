@@ -42,6 +42,15 @@ impl KeyPairAttributes {
         }
     }
 
+    /// Takes `f` into the right set, or into `masks` if it is a Protection Storage Masks.
+    fn put_or_mask(&mut self, f: Field<'_>, masks: &mut Vec<Item>) -> Result<bool, DecodeError> {
+        if is_mask(f.tag) {
+            masks.push(f.into_item()?);
+            return Ok(true);
+        }
+        self.put(f)
+    }
+
     fn encode(&self, e: &mut Encoder) {
         e.opt(Tag::COMMON_ATTRIBUTES, &self.common);
         e.opt(Tag::PRIVATE_KEY_ATTRIBUTES, &self.private);
@@ -71,11 +80,7 @@ impl Decode for CreateKeyPairRequest {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         let mut out = CreateKeyPairRequest::default();
         read_fields(field, |f| match f.tag {
-            t if is_mask(t) => {
-                out.protection_storage_masks.push(f.into_item()?);
-                Ok(true)
-            }
-            _ => out.attributes.put(f),
+            _ => out.attributes.put_or_mask(f, &mut out.protection_storage_masks),
         })?;
         Ok(out)
     }
@@ -124,11 +129,7 @@ impl Decode for ReKeyKeyPairRequest {
         read_fields(field, |f| match f.tag {
             Tag::PRIVATE_KEY_UNIQUE_IDENTIFIER => put_once(&mut out.private_key_unique_identifier, f),
             Tag::OFFSET => put_once(&mut out.offset, f),
-            t if is_mask(t) => {
-                out.protection_storage_masks.push(f.into_item()?);
-                Ok(true)
-            }
-            _ => out.attributes.put(f),
+            _ => out.attributes.put_or_mask(f, &mut out.protection_storage_masks),
         })?;
         Ok(out)
     }
