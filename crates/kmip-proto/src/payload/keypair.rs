@@ -79,9 +79,7 @@ fn is_mask(tag: Tag) -> bool {
 impl Decode for CreateKeyPairRequest {
     fn decode(field: Field<'_>) -> Result<Self, DecodeError> {
         let mut out = CreateKeyPairRequest::default();
-        read_fields(field, |f| match f.tag {
-            _ => out.attributes.put_or_mask(f, &mut out.protection_storage_masks),
-        })?;
+        read_fields(field, |f| out.attributes.put_or_mask(f, &mut out.protection_storage_masks))?;
         Ok(out)
     }
 }
