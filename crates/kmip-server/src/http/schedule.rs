@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use axum::Json;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
@@ -53,10 +54,15 @@ fn rfc3339(at: i64) -> String {
 pub(crate) async fn schedule(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Query(query): Query<ScheduleQuery>,
+    query: Result<Query<ScheduleQuery>, QueryRejection>,
 ) -> (StatusCode, Json<Value>) {
     let Some(project) = token_project(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
+    };
+    // A query string that does not parse (a field twice, a limit that is no number) gets the
+    // same JSON error as any other bad request.
+    let Ok(Query(query)) = query else {
+        return bad("the query takes within, limit and marker, each at most once");
     };
     let Some(within) = query.within.as_deref().map_or(Some(30 * 86_400), parse_within) else {
         return bad("within is a duration: 30d, 12h, 90m, 3600s");

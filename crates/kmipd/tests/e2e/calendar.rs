@@ -46,6 +46,10 @@ fn the_calendar_lists_a_projects_rotating_keys_soonest_first() {
 
     assert_eq!(server.http_get("/v1/rotation/schedule").0, 401);
     assert_eq!(server.http_request("GET", "/v1/rotation/schedule?within=soon", &[TOKEN], "").0, 400);
+    // A query string that does not parse gets the documented JSON error too.
+    let (status, body) = server.http_request("GET", "/v1/rotation/schedule?within=1d&within=2d", &[TOKEN], "");
+    assert_eq!(status, 400);
+    assert!(serde_json::from_str::<Value>(&body).is_ok_and(|v| v["error"].is_string()), "{body}");
     let (_, metrics) = server.http_get("/metrics");
     assert!(metrics.lines().any(|l| l == "kmip_rotation_overdue_keys 0"), "{metrics}");
     assert!(metrics.lines().any(|l| l.starts_with("kmip_rotation_next_timestamp_seconds ") && !l.ends_with(" 0")));

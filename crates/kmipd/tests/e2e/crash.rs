@@ -78,6 +78,14 @@ fn try_bytes(client: &mut Client, uid: &str) -> Option<Vec<u8>> {
     }
 }
 
+/// Notes a live key's bytes: only if it is still live (another worker may have destroyed it
+/// between its creation and this read).
+fn record_bytes(acknowledged: &Mutex<Acknowledged>, uid: &str, bytes: Option<Vec<u8>>) {
+    if let Some(slot) = acknowledged.lock().expect("lock").keys.get_mut(uid) {
+        *slot = bytes;
+    }
+}
+
 /// One worker's load until the server dies under it; records only what was acknowledged.
 fn load(mut client: Client, seed: u64, acknowledged: Arc<Mutex<Acknowledged>>) {
     let mut rng = Lcg(seed);
@@ -104,7 +112,7 @@ fn load(mut client: Client, seed: u64, acknowledged: Arc<Mutex<Acknowledged>>) {
                         ack.replaced.insert(new.clone(), uid);
                         drop(ack);
                         let bytes = try_bytes(c, &new);
-                        acknowledged.lock().expect("lock").keys.insert(new, bytes);
+                        record_bytes(&acknowledged, &new, bytes);
                     }
                 })
             }
@@ -124,7 +132,7 @@ fn load(mut client: Client, seed: u64, acknowledged: Arc<Mutex<Acknowledged>>) {
                     let uid = r.unique_identifier;
                     acknowledged.lock().expect("lock").keys.insert(uid.clone(), None);
                     let bytes = try_bytes(c, &uid);
-                    acknowledged.lock().expect("lock").keys.insert(uid, bytes);
+                    record_bytes(&acknowledged, &uid, bytes);
                 }
             }),
         };
