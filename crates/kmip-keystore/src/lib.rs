@@ -90,7 +90,9 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
 
     /// Key ids of CMKs whose next rotation is due at or before `now`, soonest first: read from
     /// an index on the due time, never by reading every CMK.
-    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError>;
+    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
+        Ok(self.scheduled_cmks(None, now, limit)?.into_iter().map(|(_, key_id)| key_id).collect())
+    }
 
     /// `(next rotation, key id)` of CMKs whose next rotation falls at or before `until`, in
     /// time order, strictly after the cursor `after` (a previous page's last entry), at most

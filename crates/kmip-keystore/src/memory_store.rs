@@ -124,11 +124,6 @@ impl KeyStore for MemoryStore {
         Ok(self.state().cmks.get(key_id).cloned())
     }
 
-    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
-        let state = self.state();
-        Ok(state.due.iter().take_while(|(at, _)| *at <= now).take(limit).map(|(_, id)| id.clone()).collect())
-    }
-
     fn scheduled_cmks(
         &self,
         after: Option<(i64, String)>,

@@ -133,6 +133,12 @@ impl Keyring {
         Ok(out)
     }
 
+    /// Whether a record should be sealed again: sealed under another key than the current
+    /// one, or not sealed at all. Read from the header alone, without opening the record.
+    pub(crate) fn is_stale(&self, record: &[u8]) -> bool {
+        record.strip_prefix(SEALED_MAGIC).is_none_or(|rest| rest.get(..ID_LEN) != Some(&self.current.id[..]))
+    }
+
     /// Opens a record: sealed under the current or a previous key, or written before records
     /// were sealed (then it is its own plaintext, and stale).
     pub(crate) fn open(&self, domain: Domain, name: &str, record: &[u8]) -> Result<Opened, StoreError> {

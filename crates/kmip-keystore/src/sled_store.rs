@@ -243,10 +243,11 @@ impl KeyStore for SledStore {
                 return Ok(step);
             }
             seen += 1;
-            let name = String::from_utf8_lossy(&k[1..]).into_owned();
-            if !self.keyring.open(domain, &name, &v)?.stale {
+            // Most records are current: tell from the header, and open only the stale ones.
+            if !self.keyring.is_stale(&v) {
                 continue;
             }
+            let name = String::from_utf8_lossy(&k[1..]).into_owned();
             // Re-read in a transaction: a commit may have rewritten the record meanwhile, and
             // then it is sealed under the current key already.
             let result = self.tree.transaction(|tx| {
@@ -275,18 +276,6 @@ impl KeyStore for SledStore {
             })?;
         }
         Ok(step)
-    }
-
-    fn due_cmks(&self, now: i64, limit: usize) -> Result<Vec<String>, StoreError> {
-        let mut out = Vec::new();
-        for entry in self.tree.range(vec![DUE_PREFIX]..due_key(now.saturating_add(1), "")) {
-            let (k, _) = entry.map_err(backend)?;
-            if out.len() >= limit {
-                break;
-            }
-            out.push(String::from_utf8_lossy(&k[9..]).into_owned());
-        }
-        Ok(out)
     }
 
     fn scheduled_cmks(

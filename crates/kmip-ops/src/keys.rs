@@ -105,6 +105,15 @@ pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, byte
     })
 }
 
+/// A stored key's format and bytes, when its value is held in the clear as bytes.
+pub(crate) fn stored_bytes(object: &ManagedObject) -> Option<(KeyFormatType, &SecretBytes)> {
+    let block = object.key_block()?;
+    match &block.key_value {
+        Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) => Some((block.key_format_type, bytes)),
+        _ => None,
+    }
+}
+
 /// The Digest attribute of an object whose value is held as bytes: SHA-256 over the key
 /// material in the format it is held in.
 ///
@@ -112,14 +121,13 @@ pub(crate) fn symmetric_key(algorithm: CryptographicAlgorithm, length: i32, byte
 /// > the Raw format" for symmetric keys, and over the format the key is registered or
 /// > generated in for others (the profiles' RSA keys: PKCS#1), with SHA-256 as the default.
 pub(crate) fn digest_attribute(object: &ManagedObject) -> Option<Attribute> {
-    let block = object.key_block()?;
-    let Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) = &block.key_value else { return None };
+    let (format, bytes) = stored_bytes(object)?;
     Some(Attribute::from_item(Item::structure(
         Tag::DIGEST,
         vec![
             Item::new(Tag::HASHING_ALGORITHM, Value::Enumeration(HashingAlgorithm::SHA_256.0)),
             Item::new(Tag::DIGEST_VALUE, Value::ByteString(digest(&SHA256, bytes.secret_bytes()).as_ref().to_vec())),
-            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(block.key_format_type.0)),
+            Item::new(Tag::KEY_FORMAT_TYPE, Value::Enumeration(format.0)),
         ],
     )))
 }

@@ -18,8 +18,8 @@ use aws_lc_rs::signature::{
     Ed25519KeyPair, KeyPair as _,
 };
 use kmip_keystore::StoredObject;
+use kmip_proto::SecretBytes;
 use kmip_proto::dict::{CryptographicAlgorithm, KeyFormatType, RecommendedCurve};
-use kmip_proto::{KeyMaterial, KeyValue, ManagedObject, SecretBytes};
 use ttlv::{Tag, Value};
 
 use crate::OpError;
@@ -171,15 +171,6 @@ pub(crate) fn generate(kind: KeyKind) -> Result<GeneratedPair, OpError> {
                 public: (KeyFormatType::X_509, spki.as_ref().to_vec()),
             })
         }
-    }
-}
-
-/// A stored key's format and bytes, when its value is held in the clear as bytes.
-pub(crate) fn stored_bytes(object: &ManagedObject) -> Option<(KeyFormatType, &SecretBytes)> {
-    let block = object.key_block()?;
-    match &block.key_value {
-        Some(KeyValue::Plain { material: KeyMaterial::Bytes(bytes), .. }) => Some((block.key_format_type, bytes)),
-        _ => None,
     }
 }
 

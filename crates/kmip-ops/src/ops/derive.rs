@@ -71,7 +71,7 @@ fn base_bytes(ctx: &Ctx<'_>, uid: &str) -> Result<(StoredObject, SecretBytes), O
     let bytes = stored
         .object
         .as_ref()
-        .and_then(crate::asymmetric::stored_bytes)
+        .and_then(crate::keys::stored_bytes)
         .map(|(_, b)| b.clone())
         .ok_or(OpError::IllegalObjectType("the base object holds no bytes in the clear"))?;
     Ok((stored, bytes))

@@ -7,7 +7,8 @@ use kmip_proto::{CryptographicParameters, SecretBytes};
 use ttlv::{Tag, Value};
 
 use crate::OpError;
-use crate::asymmetric::{self, KeyKind};
+use crate::asymmetric::KeyKind;
+use crate::keys::stored_bytes;
 use crate::objects::effective_state;
 use crate::service::Ctx;
 
@@ -66,7 +67,7 @@ pub(crate) fn usable_key(
     let (format, bytes) = stored
         .object
         .as_ref()
-        .and_then(asymmetric::stored_bytes)
+        .and_then(stored_bytes)
         .map(|(f, b)| (f, b.clone()))
         .ok_or(OpError::IllegalObjectType("the object holds no key bytes"))?;
     let kind = match stored.object_type {
