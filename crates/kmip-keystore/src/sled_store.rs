@@ -7,6 +7,7 @@
 
 use std::path::Path;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
@@ -86,13 +87,41 @@ fn meta_key(key: &str) -> Vec<u8> {
     [&[META_PREFIX][..], key.as_bytes()].concat()
 }
 
+/// How long [`open_db`] waits for a data dir's lock before it calls the dir taken.
+const LOCK_WAIT: Duration = Duration::from_secs(2);
+
+/// Opens the sled database, waiting a little for its lock. sled takes an exclusive `flock`
+/// on the dir and a dropped `sled::Db` releases it from a background thread, not in `drop`
+/// (spacejam/sled#1289), so an in-process reopen can find the lock briefly held by itself.
+/// Another process that holds it past the wait is a second server on the same data dir,
+/// and gets an error that says so. sled reports the lock as an `Other` I/O error whose
+/// text alone tells it apart (sled 0.34, `config.rs`).
+fn open_db(dir: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(dir).flush_every_ms(None);
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e)) if e.to_string().starts_with("could not acquire lock") => {
+                if Instant::now() >= deadline {
+                    return Err(StoreError::Backend(format!(
+                        "the data dir {} is in use by another process: {e}",
+                        dir.display()
+                    )));
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            other => return other.map_err(backend),
+        }
+    }
+}
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`, sealing under `keyring`. Refuses a data dir
     /// whose records the keyring cannot open, rather than serve errors object by object.
     pub fn open(dir: &Path, keyring: Arc<Keyring>) -> Result<Self, StoreError> {
         // sled's own periodic flush is off: durability comes from the commit path alone, so
         // that no acknowledgement can run ahead of the disk.
-        let db = sled::Config::new().path(dir).flush_every_ms(None).open().map_err(backend)?;
+        let db = open_db(dir)?;
         let tree = db.open_tree("kmip").map_err(backend)?;
         let store = SledStore { db, tree, group: GroupCommit::default(), keyring };
         if let Some(entry) = store.tree.scan_prefix([OBJECT_PREFIX]).next() {

@@ -186,3 +186,14 @@ fn a_new_root_key_reseals_every_record_while_the_store_serves() {
     assert!(store.get("k299").expect("get").is_some());
     assert_eq!(store.meta("m").expect("meta").as_deref(), Some(&b"secret"[..]));
 }
+
+#[test]
+fn a_data_dir_in_use_is_refused_and_free_again_once_closed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let first = SledStore::open(dir.path(), keyring(1)).expect("opens");
+    let error = SledStore::open(dir.path(), keyring(1)).expect_err("held").to_string();
+    assert!(error.contains("in use by another process"), "{error}");
+    drop(first);
+    // sled lets go of its lock from a background thread; open waits for it.
+    SledStore::open(dir.path(), keyring(1)).expect("reopens at once after a drop");
+}
