@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::StoreError;
+
 /// How a version came to be.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -100,9 +102,31 @@ pub struct CmkRecord {
     pub policy: RotationPolicy,
     /// Versions, oldest first; the last is current.
     pub versions: Vec<CmkVersion>,
+    /// How many times the record has been written. A write carries the revision it read and
+    /// the store refuses it unless that is still the stored one ([`StoreError::Conflict`]),
+    /// then stores the next: of two nodes that read the same record, one writes it. That is
+    /// what keeps a due time from rotating twice when a leader's lease lapses mid-sweep.
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl CmkRecord {
+    /// Checks a write of this record against the stored one (`None`: no record yet) and
+    /// returns the record as it is to be stored, at the next revision.
+    pub(crate) fn next_revision(&self, stored: Option<&CmkRecord>) -> Result<CmkRecord, StoreError> {
+        let held = stored.map(|r| r.revision);
+        match held {
+            Some(r) if r != self.revision => Err(StoreError::Conflict(format!(
+                "key {} changed meanwhile (revision {r}, the write read {})",
+                self.key_id, self.revision
+            ))),
+            None if self.revision != 0 => {
+                Err(StoreError::Conflict(format!("key {} was deleted meanwhile", self.key_id)))
+            }
+            _ => Ok(CmkRecord { revision: self.revision + 1, ..self.clone() }),
+        }
+    }
+
     /// The current version's Unique Identifier.
     pub fn current_uid(&self) -> Option<&str> {
         self.versions.last().map(|v| v.uid.as_str())

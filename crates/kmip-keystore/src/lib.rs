@@ -1,5 +1,6 @@
 //! Where keys live: the [`KeyStore`] trait every backend implements, the schema of a
-//! [`StoredObject`], and [`SledStore`], the embedded default.
+//! [`StoredObject`], [`SledStore`], the embedded default, and [`PostgresStore`], which
+//! several nodes share.
 //!
 //! The contract every backend keeps:
 //! - [`KeyStore::commit`] applies a set of changes atomically, and returns only once they are
@@ -19,6 +20,7 @@ mod cmk;
 mod group_commit;
 mod index;
 mod memory_store;
+mod postgres_store;
 mod seal;
 mod sled_store;
 mod stored;
@@ -26,6 +28,7 @@ mod stored;
 pub use cmk::{CmkRecord, CmkState, CmkVersion, RotationPolicy, VersionOrigin};
 pub use index::IndexKey;
 pub use memory_store::MemoryStore;
+pub use postgres_store::{PostgresOptions, PostgresStore};
 pub use seal::{Keyring, RootKey};
 pub use sled_store::SledStore;
 pub use stored::{SCHEMA_VERSION, StoredObject};
@@ -48,6 +51,10 @@ pub enum StoreError {
     /// An insert collided with an existing object.
     #[error("object {0} already exists")]
     Exists(String),
+    /// A CMK write lost to a concurrent write of the same record (another node, usually):
+    /// nothing of the commit was applied; read the record again.
+    #[error("concurrent change: {0}")]
+    Conflict(String),
 }
 
 /// One change of a commit.
@@ -57,7 +64,9 @@ pub enum Change {
     Insert(StoredObject),
     /// Replace the object, which must exist; its index entries follow.
     Update(StoredObject),
-    /// Create or replace a CMK record; its due-time and project index entries follow.
+    /// Create or replace a CMK record; its due-time and project index entries follow. The
+    /// record's `revision` must be the stored one (0 for a new record), or the whole commit
+    /// fails with [`StoreError::Conflict`]; the store writes the next revision.
     PutCmk(CmkRecord),
     /// Create or replace a small named record of the side API (a cluster binding, a key-store
     /// configuration). Never key material.
@@ -115,6 +124,30 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// those an older key sealed or that predate sealing; each in its own atomic change, so
     /// that the store serves throughout. Done when `next` is `None`.
     fn reseal(&self, from: Option<&[u8]>, limit: usize) -> Result<ResealStep, StoreError>;
+
+    /// The names of every record of one kind, in byte order, strictly after `after`, at most
+    /// `limit`: what a migration from one store to another walks.
+    fn list(&self, listing: Listing, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;
+
+    /// Takes or renews the lease `name` for `holder` for `ttl`: `true` while `holder` holds
+    /// it. Several nodes on one shared store elect the one that runs the rotation scheduler
+    /// this way. A store that one process owns alone (sled locks its data dir; memory) always
+    /// grants it.
+    fn lease(&self, name: &str, holder: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
+        let _ = (name, holder, ttl);
+        Ok(true)
+    }
+}
+
+/// The kinds of record [`KeyStore::list`] walks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// Managed objects, by Unique Identifier.
+    Objects,
+    /// CMK records, by key id.
+    Cmks,
+    /// Side-API records, by name.
+    Meta,
 }
 
 /// One step of [`KeyStore::reseal`].

@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
-use crate::{Change, CmkRecord, IndexKey, KeyStore, ResealStep, StoreError, StoredObject};
+use crate::{Change, CmkRecord, IndexKey, KeyStore, Listing, ResealStep, StoreError, StoredObject};
 
 #[derive(Debug, Default, Clone)]
 struct State {
@@ -40,6 +40,7 @@ impl State {
                 self.put(object);
             }
             Change::PutCmk(record) => {
+                let record = record.next_revision(self.cmks.get(&record.key_id))?;
                 if let Some(old) = self.cmks.get(&record.key_id) {
                     if let Some(at) = old.due_at() {
                         self.due.remove(&(at, old.key_id.clone()));
@@ -157,6 +158,19 @@ impl KeyStore for MemoryStore {
             .take(limit)
             .map(|(_, id)| id.clone())
             .collect())
+    }
+
+    fn list(&self, listing: Listing, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let state = self.state();
+        let from = (
+            after.map_or(std::ops::Bound::Unbounded, |a| std::ops::Bound::Excluded(a.to_owned())),
+            std::ops::Bound::Unbounded,
+        );
+        Ok(match listing {
+            Listing::Objects => state.objects.range(from).take(limit).map(|(k, _)| k.clone()).collect(),
+            Listing::Cmks => state.cmks.range(from).take(limit).map(|(k, _)| k.clone()).collect(),
+            Listing::Meta => state.meta.range(from).take(limit).map(|(k, _)| k.clone()).collect(),
+        })
     }
 
     /// Nothing is sealed in memory, so nothing is ever stale.

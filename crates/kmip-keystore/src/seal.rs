@@ -29,7 +29,7 @@ const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = SEALED_MAGIC.len() + ID_LEN + NONCE_LEN;
 
 /// What a record is, for the additional data: an object, a side-API record, the canary.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Domain {
     /// A managed object, named by its Unique Identifier.
     Object,

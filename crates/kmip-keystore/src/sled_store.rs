@@ -13,7 +13,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 
 use crate::group_commit::GroupCommit;
 use crate::seal::{Domain, Keyring};
-use crate::{Change, CmkRecord, IndexKey, KeyStore, ResealStep, StoreError, StoredObject};
+use crate::{Change, CmkRecord, IndexKey, KeyStore, Listing, ResealStep, StoreError, StoredObject};
 
 const OBJECT_PREFIX: u8 = b'o';
 /// `c<key_id>` → a CMK record (JSON).
@@ -174,11 +174,13 @@ impl SledStore {
 impl SledStore {
     fn put_cmk(tx: &TransactionalTree, record: &CmkRecord) -> Result<(), ConflictableTransactionError<StoreError>> {
         let key = cmk_key(&record.key_id);
-        if let Some(old) = tx.get(&key)? {
-            let old = decode_cmk(&record.key_id, &old).map_err(ConflictableTransactionError::Abort)?;
-            for index in cmk_index_keys(&old) {
-                tx.remove(index)?;
-            }
+        let old = match tx.get(&key)? {
+            Some(old) => Some(decode_cmk(&record.key_id, &old).map_err(ConflictableTransactionError::Abort)?),
+            None => None,
+        };
+        let record = &record.next_revision(old.as_ref()).map_err(ConflictableTransactionError::Abort)?;
+        for index in old.iter().flat_map(cmk_index_keys) {
+            tx.remove(index)?;
         }
         let bytes = serde_json::to_vec(record)
             .map_err(|e| ConflictableTransactionError::Abort(StoreError::Backend(e.to_string())))?;
@@ -338,6 +340,19 @@ impl KeyStore for SledStore {
             None => prefix.clone(),
         };
         self.suffixes(&prefix, start, limit)
+    }
+
+    fn list(&self, listing: Listing, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
+        let prefix = match listing {
+            Listing::Objects => OBJECT_PREFIX,
+            Listing::Cmks => CMK_PREFIX,
+            Listing::Meta => META_PREFIX,
+        };
+        let start = match after {
+            Some(name) => [&[prefix][..], name.as_bytes(), &[0]].concat(),
+            None => vec![prefix],
+        };
+        self.suffixes(&[prefix], start, limit)
     }
 
     fn count(&self) -> Result<u64, StoreError> {

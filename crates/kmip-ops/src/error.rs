@@ -101,6 +101,7 @@ impl OpError {
     /// detail (paths, engine messages) goes to the log, not to the network.
     pub fn client_message(&self) -> String {
         match self {
+            OpError::Store(StoreError::Conflict(_)) => "a concurrent change to the same key won; retry".into(),
             OpError::Store(_) => "internal storage failure".into(),
             other => other.to_string(),
         }

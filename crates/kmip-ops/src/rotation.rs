@@ -4,7 +4,8 @@
 //!
 //! Every change to a CMK (a rotation, a policy change) is one store commit: the new version,
 //! the previous version's links, and the CMK record go to disk together, before the change
-//! counts. One mutex serialises CMK changes within a node, so a due time rotates once.
+//! counts. One mutex serialises CMK changes within a node, and the record's revision, which
+//! the store checks at commit, serialises them across nodes: a due time rotates once.
 //!
 //! Each version carries the KMIP 2.1 rotation attributes: Rotate Name (the CMK's key id),
 //! Rotate Generation, Rotate Latest; the current version also Rotate Automatic, Rotate
@@ -167,6 +168,7 @@ impl Service {
             state: CmkState::Enabled,
             policy: RotationPolicy::default(),
             versions: vec![CmkVersion { uid: uid.clone(), created: now, origin: VersionOrigin::Initial }],
+            revision: 0,
         };
         let mut object = StoredObject {
             uid,
@@ -306,6 +308,10 @@ impl Service {
             }
             match self.rotate_locked(record, VersionOrigin::Automatic, now) {
                 Ok(_) => rotated += 1,
+                // Another node rotated it between our read and our commit; nothing was written.
+                Err(RotationError::Op(OpError::Store(StoreError::Conflict(_)))) => {
+                    tracing::info!(key_id = %key_id, "rotation done elsewhere meanwhile");
+                }
                 Err(e) => tracing::error!(key_id = %key_id, error = %e, "automatic rotation failed"),
             }
         }
@@ -413,6 +419,7 @@ impl Service {
             state: CmkState::Enabled,
             policy: RotationPolicy::default(),
             versions: vec![CmkVersion { uid: object.uid.clone(), created: now, origin: VersionOrigin::Initial }],
+            revision: 0,
         };
         let mut object = object;
         reflect(&mut object, &record, 1, true);

@@ -247,9 +247,15 @@ pub struct TlsConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
-    /// The sled data directory.
+    /// Which store: `sled` (the default, embedded in this node) or `postgres` (shared by
+    /// several nodes; see `[store.postgres]`).
+    #[serde(default)]
+    pub kind: StoreKind,
+    /// The sled data directory (for `postgres`, it holds nothing).
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// The PostgreSQL database, when `kind = "postgres"`.
+    pub postgres: Option<PostgresConfig>,
     /// The root key that seals key material at rest (never kept in the data directory).
     #[serde(default)]
     pub root_key: crate::root_key::RootKeyConfig,
@@ -261,8 +267,50 @@ fn default_data_dir() -> PathBuf {
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { data_dir: default_data_dir(), root_key: Default::default() }
+        StoreConfig {
+            kind: StoreKind::Sled,
+            data_dir: default_data_dir(),
+            postgres: None,
+            root_key: Default::default(),
+        }
     }
+}
+
+/// The store backends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// sled, in `data_dir`: one node.
+    #[default]
+    Sled,
+    /// PostgreSQL: any number of nodes on one database.
+    Postgres,
+}
+
+/// `[store.postgres]`: the shared database.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PostgresConfig {
+    /// A `postgresql://user:password@host:port/db` URL or a libpq key=value string. It may
+    /// hold a password, so it never prints; `url_env` names a variable that holds it instead.
+    pub url: Option<SecretString>,
+    /// An environment variable that holds the URL.
+    pub url_env: Option<String>,
+    /// Connections this node holds at most.
+    #[serde(default = "default_pool_size")]
+    pub pool_size: u32,
+    /// Seconds a rotation-scheduler lease lasts: a dead leader's sweep is taken over by
+    /// another node within this time.
+    #[serde(default = "default_lease_secs")]
+    pub lease_secs: u64,
+}
+
+fn default_pool_size() -> u32 {
+    16
+}
+
+fn default_lease_secs() -> u64 {
+    30
 }
 
 /// Caps and timeouts: what one client can make the server hold.
@@ -422,6 +470,20 @@ impl Config {
         }
         if l.handshake_timeout_ms == 0 || l.idle_timeout_ms == 0 || l.read_timeout_ms == 0 {
             return Err(ConfigError::Invalid("timeouts must be positive".into()));
+        }
+        match (self.store.kind, &self.store.postgres) {
+            (StoreKind::Postgres, None) => {
+                return Err(ConfigError::Invalid("store.kind = \"postgres\" needs a [store.postgres] table".into()));
+            }
+            (StoreKind::Postgres, Some(pg)) if pg.url.is_some() == pg.url_env.is_some() => {
+                return Err(ConfigError::Invalid("[store.postgres] needs one of url and url_env".into()));
+            }
+            (StoreKind::Postgres, Some(pg)) if pg.lease_secs < 2 || pg.pool_size == 0 => {
+                return Err(ConfigError::Invalid(
+                    "[store.postgres]: lease_secs must be at least 2, pool_size at least 1".into(),
+                ));
+            }
+            _ => {}
         }
         Ok(())
     }

@@ -12,12 +12,14 @@ mod http;
 mod listener;
 mod probe;
 pub mod root_key;
+mod scheduler;
+pub mod store;
 pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use kmip_keystore::{KeyStore, SledStore};
+use kmip_keystore::KeyStore;
 use kmip_ops::{Service, ServiceConfig, SystemClock};
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
@@ -59,6 +61,8 @@ pub struct Server {
     http: TcpListener,
     service: Arc<Service>,
     store: Arc<dyn KeyStore>,
+    /// The scheduler lease's length on a shared store.
+    lease: Option<std::time::Duration>,
     audit: audit::Audit,
     tls: Arc<tls::TlsState>,
     config: Config,
@@ -68,16 +72,11 @@ impl Server {
     /// Opens the store, loads TLS, and binds the listener.
     pub async fn bind(config: Config) -> Result<Self, ServerError> {
         let tls = tls::TlsState::load(&config.tls)?;
-        let (data_dir, root_key) = (config.store.data_dir.clone(), config.store.root_key.clone());
-        // Argon2id and the first read of the data dir block: off the async threads.
-        let store = tokio::task::spawn_blocking(move || {
-            let keyring = Arc::new(root_key::keyring(&root_key, &data_dir)?);
-            tracing::info!(root_key = %keyring.current_id(), "records are sealed under this root key");
-            SledStore::open(&data_dir, keyring)
-                .map_err(|source| ServerError::Store { path: data_dir.display().to_string(), source })
-        })
-        .await
-        .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })??;
+        let store_config = config.store.clone();
+        // Argon2id and the first reads of the store block: off the async threads.
+        let opened = tokio::task::spawn_blocking(move || store::open(&store_config))
+            .await
+            .map_err(|e| ServerError::Io { what: "opening the store".into(), source: std::io::Error::other(e) })??;
         let l = &config.limits;
         let service_config = ServiceConfig {
             admins: config.access.admins.clone(),
@@ -91,7 +90,7 @@ impl Server {
             max_locate_results: l.max_locate_results,
             ..ServiceConfig::default()
         };
-        let store: Arc<dyn KeyStore> = Arc::new(store);
+        let store = opened.store;
         let service = Arc::new(Service::new(store.clone(), Arc::new(SystemClock), service_config));
         let kmip = TcpListener::bind(config.kmip.listen)
             .await
@@ -101,7 +100,7 @@ impl Server {
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.http.listen), source })?;
         let audit = audit::Audit::start(&config.audit)
             .map_err(|source| ServerError::Io { what: "opening the audit log".into(), source })?;
-        Ok(Server { kmip, http, service, store, audit, tls, config })
+        Ok(Server { kmip, http, service, store, lease: opened.lease, audit, tls, config })
     }
 
     /// The TLS configurations, to reload (on SIGHUP) while the server runs.
@@ -123,6 +122,7 @@ impl Server {
     /// request.
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let progress = Arc::new(ResealProgress::default());
+        let leading = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let state = Arc::new(http::AppState {
             service: self.service.clone(),
             http: self.config.http.clone(),
@@ -130,10 +130,17 @@ impl Server {
             reseal: progress.clone(),
             audit: self.audit.clone(),
             tls: Some(self.tls.clone()),
+            leading: leading.clone(),
         });
         let side_api = http::serve(self.http, self.tls.clone(), http::router(state), shutdown.clone());
-        let scheduler =
-            rotation_scheduler(self.service.clone(), self.config.rotation.sweep_interval_secs, shutdown.clone());
+        let scheduler = scheduler::Scheduler {
+            service: self.service.clone(),
+            store: self.store.clone(),
+            every: std::time::Duration::from_secs(self.config.rotation.sweep_interval_secs),
+            lease: self.lease,
+            leading,
+        }
+        .run(shutdown.clone());
         tokio::spawn(reseal(self.store.clone(), progress, shutdown.clone()));
         let side_api = tokio::spawn(side_api);
         let scheduler = tokio::spawn(scheduler);
@@ -150,7 +157,6 @@ impl Server {
     }
 }
 
-/// Sweeps for due keys every `every_secs`, off the async threads, until shutdown.
 /// How far [`reseal`] has come, for `/metrics`.
 #[derive(Debug, Default)]
 pub(crate) struct ResealProgress {
@@ -188,23 +194,6 @@ async fn reseal(store: Arc<dyn KeyStore>, progress: Arc<ResealProgress>, mut shu
     progress.complete.store(true, Relaxed);
     if total > 0 {
         tracing::info!(records = total, "re-sealed records under the current root key");
-    }
-}
-
-async fn rotation_scheduler(service: Arc<Service>, every_secs: u64, mut shutdown: watch::Receiver<bool>) {
-    let mut ticks = tokio::time::interval(std::time::Duration::from_secs(every_secs.max(1)));
-    loop {
-        tokio::select! {
-            _ = shutdown.changed() => return,
-            _ = ticks.tick() => {}
-        }
-        let service = service.clone();
-        match tokio::task::spawn_blocking(move || service.rotation_sweep(1_000)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::info!(rotated = n, "rotation sweep"),
-            Ok(Err(e)) => tracing::error!(error = %e, "rotation sweep failed"),
-            Err(e) => tracing::error!(error = %e, "rotation sweep panicked"),
-        }
     }
 }
 
@@ -272,6 +261,7 @@ pub mod __fuzz {
             reseal: Default::default(),
             audit: crate::audit::Audit::discard(),
             tls: None,
+            leading: Default::default(),
         });
         let request = axum::http::Request::builder()
             .method(method)

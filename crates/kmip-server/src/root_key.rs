@@ -176,18 +176,43 @@ fn env(name: &str) -> Result<SecretString, RootKeyError> {
     Ok(SecretString::new(value))
 }
 
+/// Where a passphrase's Argon2id salt comes from: the sled data dir, or a store several
+/// nodes share (which must give every node the same salt).
+pub enum Salt<'a> {
+    /// `root-key.salt` in this data dir, made on first use.
+    DataDir(&'a Path),
+    /// Asked of the shared store, only when a passphrase needs it.
+    Shared(&'a dyn Fn() -> Result<Vec<u8>, RootKeyError>),
+}
+
+impl std::fmt::Debug for Salt<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Salt::DataDir(dir) => f.debug_tuple("DataDir").field(dir).finish(),
+            Salt::Shared(_) => f.write_str("Shared"),
+        }
+    }
+}
+
+impl Salt<'_> {
+    fn get(&self) -> Result<Vec<u8>, RootKeyError> {
+        match self {
+            Salt::DataDir(dir) => salt(dir),
+            Salt::Shared(get) => get(),
+        }
+    }
+}
+
 /// One root key from its source.
-fn load(source: &KeySource, data_dir: &Path) -> Result<RootKey, RootKeyError> {
+fn load(source: &KeySource, salt: &Salt<'_>) -> Result<RootKey, RootKeyError> {
     let bytes = match (&source.file, &source.env, &source.passphrase, &source.passphrase_env) {
         (Some(path), None, None, None) => read_file(path)?,
         (None, Some(name), None, None) => unhex(env(name)?.expose())
             .ok_or_else(|| RootKeyError::Env { name: name.clone(), reason: "not 64 hex characters".into() })?,
         (None, None, Some(passphrase), None) => {
-            argon2id(passphrase.expose(), &salt(data_dir)?).map_err(RootKeyError::Config)?
+            argon2id(passphrase.expose(), &salt.get()?).map_err(RootKeyError::Config)?
         }
-        (None, None, None, Some(name)) => {
-            argon2id(env(name)?.expose(), &salt(data_dir)?).map_err(RootKeyError::Config)?
-        }
+        (None, None, None, Some(name)) => argon2id(env(name)?.expose(), &salt.get()?).map_err(RootKeyError::Config)?,
         (None, None, None, None) => {
             return Err(RootKeyError::Config(
                 "no root key: set one of file, env, passphrase_env (or, for development, passphrase)".into(),
@@ -198,9 +223,9 @@ fn load(source: &KeySource, data_dir: &Path) -> Result<RootKey, RootKeyError> {
     RootKey::from_bytes(&bytes).map_err(|e| RootKeyError::Config(e.to_string()))
 }
 
-/// The keyring `[store.root_key]` describes, for the store in `data_dir`.
-pub fn keyring(config: &RootKeyConfig, data_dir: &Path) -> Result<Keyring, RootKeyError> {
-    let current = load(&config.current(), data_dir)?;
-    let previous = config.previous.iter().map(|p| load(p, data_dir)).collect::<Result<Vec<_>, _>>()?;
+/// The keyring `[store.root_key]` describes, with passphrases salted from `salt`.
+pub fn keyring(config: &RootKeyConfig, salt: &Salt<'_>) -> Result<Keyring, RootKeyError> {
+    let current = load(&config.current(), salt)?;
+    let previous = config.previous.iter().map(|p| load(p, salt)).collect::<Result<Vec<_>, _>>()?;
     Ok(Keyring::new(current, previous))
 }

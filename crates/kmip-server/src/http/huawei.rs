@@ -12,7 +12,8 @@ use axum::body::Bytes;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
-use kmip_keystore::{CmkRecord, CmkState, VersionOrigin};
+use kmip_keystore::{CmkRecord, CmkState, StoreError, VersionOrigin};
+use kmip_ops::OpError;
 use kmip_ops::rotation::{DAY, INTERVAL_DAYS, NewCmk, RotationError};
 use serde_json::{Value, json};
 
@@ -54,6 +55,11 @@ impl From<RotationError> for KmsError {
             }
             RotationError::BadState(m) => err(bad, "KMS.0308", m),
             RotationError::BadParameter(m) => err(bad, "KMS.0308", m),
+            // Two nodes changed one key at once and this request lost; it changed nothing.
+            RotationError::Op(OpError::Store(StoreError::Conflict(m))) => {
+                tracing::info!(reason = %m, "side API: concurrent change");
+                err(StatusCode::CONFLICT, "KMS.0101", "The key changed concurrently; retry the request.")
+            }
             RotationError::Op(e) => {
                 tracing::error!(error = %e, "side API: key operation failed");
                 err(StatusCode::INTERNAL_SERVER_ERROR, "KMS.0101", "KMS error.")

@@ -49,6 +49,8 @@ pub(crate) struct AppState {
     pub(crate) audit: crate::audit::Audit,
     /// The TLS configurations, for the certificate expiry metric (none in the fuzz target).
     pub(crate) tls: Option<Arc<crate::tls::TlsState>>,
+    /// Whether this node runs the rotation scheduler now.
+    pub(crate) leading: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// Who made a side-API call, by the kind of credential it carried: never the credential.
@@ -228,12 +230,16 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         soonest.unwrap_or(0),
         m.sweeps.load(Relaxed),
     ) + &format!(
-        "# HELP kmip_root_key_resealed_records Records sealed again under the current root key since start.\n\
+        "# HELP kmip_rotation_scheduler_leader 1 while this node runs the rotation scheduler.\n\
+         # TYPE kmip_rotation_scheduler_leader gauge\n\
+         kmip_rotation_scheduler_leader {}\n\
+         # HELP kmip_root_key_resealed_records Records sealed again under the current root key since start.\n\
          # TYPE kmip_root_key_resealed_records counter\n\
          kmip_root_key_resealed_records {}\n\
          # HELP kmip_root_key_reseal_complete 1 once every record is sealed under the current root key.\n\
          # TYPE kmip_root_key_reseal_complete gauge\n\
          kmip_root_key_reseal_complete {}\n",
+        u8::from(state.leading.load(Relaxed)),
         state.reseal.resealed.load(Relaxed),
         u8::from(state.reseal.complete.load(Relaxed)),
     ) + "# HELP kmip_certificate_not_after_seconds When a certificate kmipd serves with or trusts expires.\n\

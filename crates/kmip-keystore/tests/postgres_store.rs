@@ -1,0 +1,170 @@
+//! The PostgreSQL store keeps the same `KeyStore` contract as sled, on a real PostgreSQL
+//! server: the throwaway cluster `scripts/test-all.sh` starts (`$KMIP_TEST_POSTGRES_URL`).
+//! Each test gets a database of its own.
+
+mod contract;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use contract::{keyring, root, with_material};
+use kmip_keystore::{Change, KeyStore, Keyring, PostgresOptions, PostgresStore};
+
+/// A fresh database on the test server, or `None` (and a loud skip) outside the test
+/// command; under CI a missing server is a failure.
+fn database(name: &str) -> Option<PostgresOptions> {
+    let Ok(url) = std::env::var("KMIP_TEST_POSTGRES_URL") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "KMIP_TEST_POSTGRES_URL is not set: run scripts/test-all.sh, which starts PostgreSQL"
+        );
+        eprintln!("SKIPPED {name}: KMIP_TEST_POSTGRES_URL is not set (scripts/test-all.sh sets it)");
+        return None;
+    };
+    let db = format!("kmip_store_{name}_{}", std::process::id());
+    let mut admin = postgres::Client::connect(&url, postgres::NoTls).expect("the test server accepts");
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).expect("drops");
+    admin.batch_execute(&format!("CREATE DATABASE {db}")).expect("a fresh database");
+    let (base, _) = url.rsplit_once('/').expect("a URL with a database");
+    Some(PostgresOptions { url: format!("{base}/{db}"), pool_size: 8 })
+}
+
+fn open(options: &PostgresOptions, keyring: Arc<Keyring>) -> PostgresStore {
+    PostgresStore::open(options, keyring).expect("opens")
+}
+
+#[test]
+fn commits_indexes_and_reopens() {
+    let Some(db) = database("indexes") else { return };
+    contract::indexes_follow_updates(&open(&db, keyring(1)));
+    // Opening again migrates nothing and finds everything.
+    let store = open(&db, keyring(1));
+    assert_eq!(store.count().expect("count"), 2);
+}
+
+#[test]
+fn a_failed_commit_changes_nothing() {
+    let Some(db) = database("failed") else { return };
+    contract::a_failed_commit_changes_nothing(&open(&db, keyring(1)));
+}
+
+#[test]
+fn concurrent_commits_all_land() {
+    let Some(db) = database("concurrent") else { return };
+    contract::concurrent_commits_all_land(Arc::new(open(&db, keyring(1))));
+}
+
+#[test]
+fn cmk_writes_check_the_revision() {
+    let Some(db) = database("revision") else { return };
+    contract::cmk_writes_check_the_revision(&open(&db, keyring(1)));
+}
+
+#[test]
+fn two_nodes_race_for_one_cmk_and_one_wins() {
+    let Some(db) = database("race") else { return };
+    let (a, b) = (open(&db, keyring(1)), open(&db, keyring(1)));
+    a.commit(vec![Change::PutCmk(contract::cmk("k", "p", Some(10)))]).expect("create");
+    let read = a.cmk("k").expect("read").expect("there");
+    std::thread::scope(|s| {
+        let results: Vec<_> = [&a, &b]
+            .into_iter()
+            .enumerate()
+            .map(|(i, store)| {
+                let mut record = read.clone();
+                s.spawn(move || {
+                    record.policy.next_rotation = Some(20 + i as i64);
+                    store.commit(vec![Change::PutCmk(record)]).is_ok()
+                })
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect();
+        assert_eq!(results.iter().filter(|ok| **ok).count(), 1, "{results:?}");
+    });
+    assert_eq!(a.cmk("k").expect("read").expect("there").revision, 2);
+}
+
+#[test]
+fn list_walks_every_record() {
+    let Some(db) = database("list") else { return };
+    contract::list_walks_every_record(&open(&db, keyring(1)));
+}
+
+#[test]
+fn one_node_holds_the_lease_until_it_lapses() {
+    let Some(db) = database("lease") else { return };
+    let store = open(&db, keyring(1));
+    let ttl = Duration::from_secs(2);
+    assert!(store.lease("scheduler", "node-1", ttl).expect("lease"));
+    assert!(!store.lease("scheduler", "node-2", ttl).expect("lease"));
+    assert!(store.lease("scheduler", "node-1", ttl).expect("renewed"));
+    std::thread::sleep(Duration::from_millis(2_300));
+    assert!(store.lease("scheduler", "node-2", ttl).expect("taken over"));
+    assert!(!store.lease("scheduler", "node-1", ttl).expect("lost"));
+    // A holder gives it up by leasing it for no time.
+    assert!(store.lease("scheduler", "node-2", Duration::ZERO).expect("released"));
+    std::thread::sleep(Duration::from_millis(20));
+    assert!(store.lease("scheduler", "node-1", ttl).expect("free again"));
+}
+
+#[test]
+fn the_database_alone_reveals_no_key_bytes_and_reseals_after_a_new_root_key() {
+    let Some(db) = database("sealed") else { return };
+    let material = *b"0123456789abcdef-KEY-MATERIAL-32";
+    {
+        let store = open(&db, keyring(1));
+        let mut changes: Vec<_> =
+            (0..130).map(|i| Change::Insert(with_material(&format!("k{i:03}"), &[i as u8; 32]))).collect();
+        changes.push(Change::Insert(with_material("secret", &material)));
+        changes.push(Change::PutMeta { key: "m".into(), value: b"-----BEGIN PRIVATE KEY-----".to_vec() });
+        store.commit(changes).expect("commit");
+    }
+    let mut client = postgres::Client::connect(&db.url, postgres::NoTls).expect("connects");
+    for table in ["kmip_objects", "kmip_meta"] {
+        for row in client.query(&format!("SELECT record FROM {table}"), &[]).expect("rows") {
+            let bytes: Vec<u8> = row.get(0);
+            assert!(!bytes.windows(material.len()).any(|w| w == material), "key material in {table}");
+            assert!(!bytes.windows(11).any(|w| w == b"BEGIN PRIVA"), "a private key in {table}");
+        }
+    }
+    let error = PostgresStore::open(&db, keyring(2)).expect_err("refused").to_string();
+    assert!(error.contains("root keys do not open"), "{error}");
+    {
+        let store = open(&db, Arc::new(Keyring::new(root(2), vec![root(1)])));
+        let (mut cursor, mut resealed) = (None, 0);
+        loop {
+            let step = store.reseal(cursor.as_deref(), 50).expect("reseal step");
+            resealed += step.resealed;
+            assert!(store.get("k000").expect("get").is_some(), "serves between steps");
+            match step.next {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(resealed, 132);
+        assert_eq!(store.reseal(None, 1000).expect("again").resealed, 0);
+    }
+    let store = open(&db, keyring(2));
+    assert_eq!(store.count().expect("count"), 131);
+    assert_eq!(store.meta("m").expect("meta").as_deref(), Some(&b"-----BEGIN PRIVATE KEY-----"[..]));
+}
+
+#[test]
+fn nodes_that_start_together_share_one_schema_and_one_salt() {
+    let Some(db) = database("start") else { return };
+    let salts: Vec<Vec<u8>> = std::thread::scope(|s| {
+        (0..4u8)
+            .map(|i| {
+                let db = &db;
+                s.spawn(move || PostgresStore::shared_setting(db, "salt", &[i; 16]).expect("salt"))
+            })
+            .collect::<Vec<_>>()
+            .into_iter()
+            .map(|h| h.join().expect("no panic"))
+            .collect()
+    });
+    assert!(salts.windows(2).all(|w| w[0] == w[1]), "{salts:?}");
+    open(&db, keyring(1));
+}
