@@ -151,6 +151,8 @@ fn connect(options: &PostgresOptions, size: u32) -> Result<Pool, StoreError> {
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     let mut tx = conn.transaction().map_err(backend)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(backend)?;
+    // "already exists, skipping" on every start is not news.
+    tx.batch_execute("SET LOCAL client_min_messages = warning").map_err(backend)?;
     tx.batch_execute("CREATE TABLE IF NOT EXISTS kmip_schema (version integer NOT NULL)").map_err(backend)?;
     let version: Option<i32> = tx.query_one("SELECT max(version) FROM kmip_schema", &[]).map_err(backend)?.get(0);
     let version = usize::try_from(version.unwrap_or(0)).map_err(backend)?;

@@ -53,6 +53,8 @@ pub struct Kmipd {
     /// What it printed on stdout after its `listening` lines (the audit log), read as it comes
     /// so that the pipe never fills.
     output: Arc<Mutex<Vec<String>>>,
+    /// Under `KMIP_TEST_STORE=postgres`, this kmipd's own database (kept across restarts).
+    postgres: Option<String>,
 }
 
 impl Kmipd {
@@ -78,15 +80,31 @@ impl Kmipd {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             output: Arc::default(),
+            postgres: None,
         };
         kmipd.start();
         kmipd
     }
 
+    /// The configuration file to start with: the given one, or under
+    /// `KMIP_TEST_STORE=postgres` a copy of it on this kmipd's own database.
+    fn effective_config(&mut self) -> PathBuf {
+        if !crate::postgres::store_is_postgres() {
+            return self.config.clone();
+        }
+        let server = crate::postgres::server_url("the PostgreSQL run").expect("a PostgreSQL server");
+        let url = self.postgres.get_or_insert_with(|| crate::postgres::fresh_database(&server, "e2e")).clone();
+        std::fs::create_dir_all(&self.data_dir).expect("the data dir");
+        let path = self.data_dir.join("kmipd-postgres.toml");
+        std::fs::write(&path, crate::postgres::on_postgres(&self.config, &url, 5)).expect("writes the config");
+        path
+    }
+
     fn start(&mut self) {
+        let config = self.effective_config();
         let mut child = Command::new(&self.binary)
             .arg("--config")
-            .arg(&self.config)
+            .arg(&config)
             .args(["--port", "0", "--http-port", "0", "--data-dir"])
             .arg(&self.data_dir)
             .args(&self.extra)
@@ -165,6 +183,7 @@ impl Kmipd {
             addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             http_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             output: Arc::default(),
+            postgres: None,
         };
         kmipd.start();
         kmipd

@@ -5,6 +5,7 @@
 
 pub mod conformance;
 mod kmipd;
+pub mod postgres;
 
 pub use kmipd::{Client, Kmipd, certs, client_config, config_with, kmipd_beside, message, repo_root};
 

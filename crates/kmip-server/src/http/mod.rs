@@ -177,8 +177,10 @@ async fn versions(
     let Some(project) = token_project(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
     };
-    match state.service.cmk(&key_id) {
-        Ok(record) if record.project == project => {
+    // Store reads block (and a PostgreSQL store's driver must not run on an async thread).
+    let service = state.service.clone();
+    match tokio::task::spawn_blocking(move || service.cmk(&key_id)).await {
+        Ok(Ok(record)) if record.project == project => {
             let current = record.current_uid().map(str::to_owned);
             let versions: Vec<_> = record
                 .versions
