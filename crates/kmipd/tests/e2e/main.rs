@@ -7,6 +7,7 @@ mod audit;
 mod batches;
 mod calendar;
 mod certificates;
+mod cluster;
 mod conformance;
 mod crash;
 mod durability;
