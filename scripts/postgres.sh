@@ -3,13 +3,17 @@
 # temp dir, listens on a free loopback port only, and `postgres_stop` removes it.
 # postgres_start exports KMIP_TEST_POSTGRES_URL, which the PostgreSQL tests connect to.
 
+# The newest server's bin dir (a client-only install has psql there, but no initdb).
 postgres_bin() {
-  ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1
+  ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null | sort -V | tail -n 1 | xargs -r dirname
 }
 
 postgres_start() {
   if [ -z "$(postgres_bin)" ]; then
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null
+    echo "postgres: installing the server from Debian's packages"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get install -y -qq --no-install-recommends postgresql >/dev/null 2>&1 ||
+      { apt-get update -qq && apt-get install -y -qq --no-install-recommends postgresql >/dev/null; }
   fi
   local bin user
   bin="$(postgres_bin)"

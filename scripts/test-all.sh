@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, on a fresh machine: installs what the tests need (a Python venv with
-# PyKMIP 0.11.0), runs every check CI runs, and cleans up after itself. README.md and .ci/run
-# both call exactly this.
+# PyKMIP 0.11.0, PostgreSQL from Debian's packages), runs every check CI runs, and cleans up
+# after itself (the throwaway PostgreSQL cluster stops and goes). README.md and .ci/run both
+# call exactly this.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,6 +28,11 @@ if [ ! -d .venv/pykmip-src/pykmip-0.11.0/kmip/tests/integration ]; then
 fi
 export KMIP_PYKMIP_SOURCE="$PWD/.venv/pykmip-src/pykmip-0.11.0"
 
+step "a throwaway PostgreSQL cluster on a loopback port"
+source scripts/postgres.sh
+trap postgres_stop EXIT
+postgres_start
+
 step "cargo deny (licenses, bans, sources; advisories when the RustSec database is reachable)"
 deny="$(command -v cargo-deny || true)"
 if [ -z "$deny" ]; then
@@ -51,7 +57,10 @@ cargo bench --workspace --locked -- --test
 
 step "tests"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+trap 'rm -f "$log"; postgres_stop' EXIT
 cargo test --workspace --locked 2>&1 | tee "$log"
+
+step "the conformance and interop suites again, every kmipd on PostgreSQL"
+KMIP_TEST_STORE=postgres cargo test -p kmipd --test e2e --locked -- conformance pykmip qumulo huawei 2>&1 | tee -a "$log"
 # One closing line for the whole suite, summed over every test binary.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "\ntests: %d passed, %d failed\n", p, f }' "$log"

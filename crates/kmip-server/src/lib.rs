@@ -10,6 +10,7 @@ pub mod audit;
 pub mod config;
 mod http;
 mod listener;
+pub mod migrate;
 mod probe;
 pub mod root_key;
 mod scheduler;

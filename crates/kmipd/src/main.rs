@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! kmipd --config FILE [--port N] [--http-port N] [--data-dir DIR] [--validate]
+//! kmipd migrate --from FILE --to FILE [--verify-only]
 //! ```
 //!
 //! At start it prints one line per listener, `listening kmip 127.0.0.1:PORT` then
@@ -32,10 +33,60 @@ struct Args {
     /// The data directory, overriding the file.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Copies the store one configuration names into the empty store another names (sled to
+    /// PostgreSQL, or back), then compares the two by counts and digests. Stop kmipd first.
+    Migrate {
+        /// The configuration of the store to copy from.
+        #[arg(long)]
+        from: PathBuf,
+        /// The configuration of the (empty) store to copy into.
+        #[arg(long)]
+        to: PathBuf,
+        /// Only compare the two stores.
+        #[arg(long)]
+        verify_only: bool,
+    },
+}
+
+/// `kmipd migrate`: one line per kind of record, then `verified` or the difference.
+fn migrate(from: &std::path::Path, to: &std::path::Path, verify_only: bool) -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new("warn"))
+        .with_writer(std::io::stderr)
+        .init();
+    let (from, to) = match (Config::read(from), Config::read(to)) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("kmipd migrate: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match kmip_server::migrate::between(&from, &to, verify_only) {
+        Ok(tallies) => {
+            for t in tallies {
+                println!("{:?}: {} records, sha256 {}", t.listing, t.count, t.digest);
+            }
+            println!("verified: both stores hold the same records");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("kmipd migrate: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
+    if let Some(Command::Migrate { from, to, verify_only }) = &args.command {
+        return migrate(from, to, *verify_only);
+    }
     let mut config = match Config::read(&args.config) {
         Ok(c) => c,
         Err(e) => {

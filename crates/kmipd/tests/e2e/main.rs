@@ -14,6 +14,7 @@ mod durability;
 mod framing;
 mod hostile;
 mod huawei;
+mod migrate;
 mod mtls;
 mod pykmip;
 mod pykmip_suite;
