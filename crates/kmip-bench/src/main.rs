@@ -24,8 +24,10 @@ use kmip_bench::workload::{self, Op, prepare};
 struct Args {
     #[arg(long, default_value = "localhost")]
     host: String,
-    #[arg(long, default_value_t = 5696)]
-    port: u16,
+    /// The KMIP port; given more than once (several nodes on one host), connections are
+    /// spread over the ports in turn, as a TCP load balancer would.
+    #[arg(long, default_values_t = [5696])]
+    port: Vec<u16>,
     /// Client certificate (PEM).
     #[arg(long)]
     cert: PathBuf,
@@ -59,9 +61,10 @@ struct Args {
     /// KMIP protocol version of the requests.
     #[arg(long, default_value = "2.1")]
     kmip_version: ProtocolVersion,
-    /// The server's process id, to report its CPU time per operation.
+    /// The server's process id, to report its CPU time per operation (more than once: the
+    /// nodes' CPU time together).
     #[arg(long)]
-    server_pid: Option<u32>,
+    server_pid: Vec<u32>,
     /// Print one JSON document rather than a table.
     #[arg(long)]
     json: bool,
@@ -89,21 +92,29 @@ fn main() -> ExitCode {
 }
 
 fn bench(args: &Args) -> Result<Vec<Value>, String> {
-    let endpoint = Endpoint {
-        host: args.host.clone(),
-        port: args.port,
-        cert: args.cert.clone(),
-        key: args.key.clone(),
-        ca: args.ca.clone(),
-    };
+    let endpoints: Vec<Endpoint> = args
+        .port
+        .iter()
+        .map(|&port| Endpoint {
+            host: args.host.clone(),
+            port,
+            cert: args.cert.clone(),
+            key: args.key.clone(),
+            ca: args.ca.clone(),
+        })
+        .collect();
+    let endpoint = endpoints.first().ok_or("no --port")?;
     let v = args.kmip_version;
-    let mut setup = Client::connect(&endpoint).map_err(|e| e.to_string())?;
+    let mut setup = Client::connect(endpoint).map_err(|e| e.to_string())?;
     // Names unique to this run, so Locate finds exactly one key on a server with history.
     let run_id = format!("bench-{}", std::process::id());
     let needs_shared = args.ops.iter().any(|op| !op.consumes_keys() && *op != Op::Create);
     let seal = args.ops.contains(&Op::Decrypt);
     let shared = if needs_shared { prepare(&mut setup, v, &run_id, args.keys.max(1), true, seal)? } else { Vec::new() };
-    let cpu = || args.server_pid.and_then(process_cpu_seconds);
+    let cpu = || -> Option<f64> {
+        (!args.server_pid.is_empty()).then_some(())?;
+        args.server_pid.iter().map(|&pid| process_cpu_seconds(pid)).sum()
+    };
     let progress = !args.json;
     let mut reports = Vec::new();
     for &op in &args.ops {
@@ -121,14 +132,14 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
             // active key is refused, so Destroy gets pre-active keys too).
             let active = op == Op::Rekey;
             let keys = prepare(&mut setup, v, &format!("{run_id}-{}", op.name()), operations as usize, active, false)?;
-            run::run(&endpoint, &phase(None, Some(operations)), &keys, &cpu, progress)?
+            run::run(&endpoints, &phase(None, Some(operations)), &keys, &cpu, progress)?
         } else {
             let keys = if op == Op::Create { vec![workload::Key::none()] } else { shared.clone() };
             if args.warmup > 0 {
-                run::run(&endpoint, &phase(Some(args.warmup), None), &keys, &cpu, false)?;
+                run::run(&endpoints, &phase(Some(args.warmup), None), &keys, &cpu, false)?;
             }
             let duration = args.operations.is_none().then_some(args.duration);
-            run::run(&endpoint, &phase(duration, args.operations), &keys, &cpu, progress)?
+            run::run(&endpoints, &phase(duration, args.operations), &keys, &cpu, progress)?
         };
         reports.push(report.to_json());
     }

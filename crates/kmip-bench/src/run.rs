@@ -84,16 +84,16 @@ fn outcome(response: Result<Vec<u8>, kmip_cli::ClientError>) -> Result<(), Strin
     }
 }
 
-/// Runs a phase. `keys` are used round-robin, or one per operation when the operation consumes
+/// Runs a phase, its connections spread over `endpoints` in turn. `keys` are used round-robin, or one per operation when the operation consumes
 /// them. `cpu` reads the server's CPU seconds.
 pub fn run(
-    endpoint: &Endpoint,
+    endpoints: &[Endpoint],
     phase: &Phase,
     keys: &[Key],
     cpu: &dyn Fn() -> Option<f64>,
     progress: bool,
 ) -> Result<Report, String> {
-    let tls = kmip_cli::tls_config(endpoint).map_err(|e| e.to_string())?;
+    let tls = kmip_cli::tls_config(endpoints.first().ok_or("no endpoint")?).map_err(|e| e.to_string())?;
     // Encoded before the clock starts; the timed loop only sends, waits and decodes.
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(keys.iter().map(|k| request(phase.op, phase.version, k)).collect());
     let next = Arc::new(AtomicUsize::new(0));
@@ -107,9 +107,15 @@ pub fn run(
     let cpu_before = cpu();
     let started = Instant::now();
     let workers: Vec<_> = (0..phase.connections)
-        .map(|_| {
-            let (endpoint, tls, requests, next, done, stop) =
-                (endpoint.clone(), tls.clone(), requests.clone(), next.clone(), done.clone(), stop.clone());
+        .map(|worker| {
+            let (endpoint, tls, requests, next, done, stop) = (
+                endpoints[worker % endpoints.len()].clone(),
+                tls.clone(),
+                requests.clone(),
+                next.clone(),
+                done.clone(),
+                stop.clone(),
+            );
             let per_request = phase.connect_per_request;
             std::thread::spawn(move || -> Result<Tally, String> {
                 let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;

@@ -187,6 +187,20 @@ impl PostgresStore {
         Ok(store)
     }
 
+    /// Whether the connection crosses a network: a host other than a Unix socket or a
+    /// loopback address. kmipd speaks to PostgreSQL without TLS (key material is sealed
+    /// before it leaves; CMK metadata and the schema are not), and warns when this is true.
+    pub fn crosses_a_network(options: &PostgresOptions) -> bool {
+        let Ok(config) = options.url.parse::<postgres::Config>() else { return false };
+        config.get_hosts().iter().any(|host| match host {
+            postgres::config::Host::Tcp(name) => {
+                name != "localhost" && !name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())
+            }
+            #[cfg(unix)]
+            postgres::config::Host::Unix(_) => false,
+        })
+    }
+
     /// A setting every node must agree on (a passphrase's salt, which no secret): the stored
     /// value, or `candidate` if this node is the first to ask. It migrates the schema first:
     /// it runs before [`PostgresStore::open`], which needs the root key the salt makes.

@@ -517,4 +517,17 @@ mod tests {
         }
         assert!(Config::from_toml(&format!("bogus = 1\n{MINIMAL}")).is_err(), "the top level took an unknown key");
     }
+
+    #[test]
+    fn a_postgres_store_needs_its_table_and_one_url() {
+        let postgres = |table: &str| Config::from_toml(&format!("{MINIMAL}[store]\nkind = \"postgres\"\n{table}"));
+        assert!(postgres("").is_err(), "no [store.postgres]");
+        assert!(postgres("[store.postgres]\npool_size = 4\n").is_err(), "no URL");
+        assert!(postgres("[store.postgres]\nurl = \"postgresql://a/b\"\nurl_env = \"X\"\n").is_err(), "two URLs");
+        assert!(postgres("[store.postgres]\nurl = \"postgresql://a/b\"\nlease_secs = 1\n").is_err(), "a 1 s lease");
+        let config = postgres("[store.postgres]\nurl = \"postgresql://kmip:hunter2@a/b\"\n").expect("loads");
+        assert_eq!(config.store.kind, StoreKind::Postgres);
+        assert!(!format!("{config:?}").contains("hunter2"), "the URL's password printed");
+        assert!(Config::from_toml(&format!("{MINIMAL}[store]\nkind = \"etcd\"\n")).is_err(), "an unknown store");
+    }
 }

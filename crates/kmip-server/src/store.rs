@@ -52,6 +52,12 @@ pub fn postgres_options(pg: &PostgresConfig) -> Result<PostgresOptions, ServerEr
 
 fn open_postgres(config: &StoreConfig, pg: &PostgresConfig) -> Result<OpenStore, ServerError> {
     let options = postgres_options(pg)?;
+    if PostgresStore::crosses_a_network(&options) {
+        tracing::warn!(
+            "the PostgreSQL connection is not encrypted: records are sealed before they leave, but CMK \
+             metadata is not; keep the database on loopback, a Unix socket or a private network"
+        );
+    }
     let failed = |source| ServerError::Store { path: "postgres".into(), source };
     // Every node derives the same root key from a passphrase: the salt lives in the shared
     // database (made by whichever node comes first), not in one node's data dir.
