@@ -43,15 +43,14 @@ config() {
   echo "$file"
 }
 
-# Starts a kmipd on `$1` (a config) with its own data dir; prints its KMIP port.
+# Starts a kmipd on `$1` (a config) with its own data dir: its KMIP port in `port`, its pid
+# appended to `pids` (not in a subshell, which would lose both).
 start() {
-  local port
   port="$(free_port)"
   target/release/kmipd --config "$1" --port "$port" --http-port 0 --data-dir "$work/data-$port" \
     >"$work/kmipd-$port.out" 2>&1 &
   pids+=($!)
   wait_for_port "$port"
-  echo "$port"
 }
 
 # Runs the phases against the ports `$2...` and the pids in `server_pids`; label `$1`.
@@ -66,11 +65,11 @@ bench() {
     --duration "$DURATION" --keys "$KEYS" --op create --op get --op locate --op encrypt >"$out/$label.json"
 }
 
-port="$(start "$(config sled)")"
+start "$(config sled)"
 server_pids=(--server-pid "${pids[-1]}")
 bench sled-1 "$port"
 
-port="$(start "$(config bench_one)")"
+start "$(config bench_one)"
 server_pids=(--server-pid "${pids[-1]}")
 bench postgres-1 "$port"
 
@@ -78,7 +77,8 @@ shared="$(config bench_three)"
 ports=()
 server_pids=()
 for _ in 1 2 3; do
-  ports+=("$(start "$shared")")
+  start "$shared"
+  ports+=("$port")
   server_pids+=(--server-pid "${pids[-1]}")
 done
 bench postgres-3 "${ports[@]}"
