@@ -25,9 +25,17 @@ postgres_start() {
   local as=(runuser -u "$user" --)
   [ "$(id -un)" = "$user" ] && as=()
   "${as[@]}" "$bin/initdb" -D "$KMIP_PG_DIR/data" -U kmip --auth=trust -E UTF8 >/dev/null
+  # TLS with the dev PKI's server certificate (localhost, 127.0.0.1), for the TLS test; the
+  # key must be the server user's own and private.
+  local certs
+  certs="$(cd "$(dirname "${BASH_SOURCE[0]}")/../certs" && pwd)"
+  cp "$certs/server.pem" "$certs/server.key" "$KMIP_PG_DIR/"
+  chown "$user" "$KMIP_PG_DIR/server.pem" "$KMIP_PG_DIR/server.key"
+  chmod 600 "$KMIP_PG_DIR/server.key"
   KMIP_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  "${as[@]}" "$bin/pg_ctl" -D "$KMIP_PG_DIR/data" -l "$KMIP_PG_DIR/log" -w start \
-    -o "-c listen_addresses=127.0.0.1 -p $KMIP_PG_PORT -k $KMIP_PG_DIR -c max_connections=200" >/dev/null
+  local options="-c listen_addresses=127.0.0.1 -p $KMIP_PG_PORT -k $KMIP_PG_DIR -c max_connections=200"
+  options+=" -c ssl=on -c ssl_cert_file=$KMIP_PG_DIR/server.pem -c ssl_key_file=$KMIP_PG_DIR/server.key"
+  "${as[@]}" "$bin/pg_ctl" -D "$KMIP_PG_DIR/data" -l "$KMIP_PG_DIR/log" -w start -o "$options" >/dev/null
   KMIP_PG_AS=("${as[@]}")
   export KMIP_TEST_POSTGRES_URL="postgresql://kmip@127.0.0.1:$KMIP_PG_PORT/postgres"
   echo "postgres: a throwaway cluster at $KMIP_TEST_POSTGRES_URL ($KMIP_PG_DIR)"

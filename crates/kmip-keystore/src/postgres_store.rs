@@ -1,6 +1,7 @@
 //! The shared store, on PostgreSQL: what several kmipd nodes run on when one machine is not
 //! enough or must not be the single point of failure.
 //!
+//! The connection is TLS (rustls) when a CA is configured to verify the server against.
 //! The same contract as [`crate::SledStore`]: one commit is one PostgreSQL transaction, so an
 //! object and its index entries change together, and it returns once PostgreSQL has
 //! committed it (`synchronous_commit`, on by default, makes that durable; PostgreSQL shares
@@ -17,16 +18,20 @@
 
 use std::time::Duration;
 
+use postgres::Transaction;
+use postgres::config::SslMode;
 use postgres::error::SqlState;
 use postgres::types::Json;
-use postgres::{NoTls, Transaction};
 use r2d2_postgres::PostgresConnectionManager;
+use rustls_pki_types::CertificateDer;
+use rustls_pki_types::pem::PemObject;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::seal::{Domain, Keyring};
 use crate::{Change, CmkRecord, IndexKey, KeyStore, Listing, ResealStep, StoreError, StoredObject};
 
-type Pool = r2d2::Pool<PostgresConnectionManager<NoTls>>;
-type Connection = r2d2::PooledConnection<PostgresConnectionManager<NoTls>>;
+type Pool = r2d2::Pool<PostgresConnectionManager<MakeRustlsConnect>>;
+type Connection = r2d2::PooledConnection<PostgresConnectionManager<MakeRustlsConnect>>;
 
 /// The schema, one step per version; [`migrate`] applies those a database lacks, in order.
 /// Text keys use the "C" collation: identifiers sort as bytes, as on sled, so that cursors
@@ -71,11 +76,19 @@ pub struct PostgresOptions {
     pub url: String,
     /// The most connections this node holds.
     pub pool_size: u32,
+    /// CA certificates (PEM) to verify the server against. Given, the connection is TLS
+    /// (rustls, ring) and must verify, whatever the URL's `sslmode`; not given, it is plain,
+    /// and a URL that asks for `sslmode=require` is refused rather than left unverified.
+    pub ca: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for PostgresOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresOptions").field("url", &"<redacted>").field("pool_size", &self.pool_size).finish()
+        f.debug_struct("PostgresOptions")
+            .field("url", &"<redacted>")
+            .field("pool_size", &self.pool_size)
+            .field("ca", &self.ca)
+            .finish()
     }
 }
 
@@ -95,6 +108,18 @@ impl std::fmt::Debug for PostgresStore {
 /// The driver's message, without the connection string (which may hold a password).
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(format!("postgres: {e}"))
+}
+
+/// An error and the errors beneath it: "error performing TLS handshake: invalid peer
+/// certificate: UnknownIssuer".
+fn with_causes(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    text
 }
 
 fn retryable(e: &postgres::Error) -> bool {
@@ -137,13 +162,44 @@ impl From<StoreError> for Failure {
 /// A pool of at most `size` connections, one of them made now, so that a wrong URL or an
 /// unreachable server fails the start with the driver's reason.
 fn connect(options: &PostgresOptions, size: u32) -> Result<Pool, StoreError> {
-    let config: postgres::Config =
+    let mut config: postgres::Config =
         options.url.parse().map_err(|e| backend(format!("the store URL does not parse: {e}")))?;
+    let mut roots = rustls::RootCertStore::empty();
+    match &options.ca {
+        Some(path) => {
+            let failed = |e: &dyn std::fmt::Display| backend(format!("the CA file {}: {e}", path.display()));
+            for cert in CertificateDer::pem_file_iter(path).map_err(|e| failed(&e))? {
+                roots.add(cert.map_err(|e| failed(&e))?).map_err(|e| failed(&e))?;
+            }
+            if roots.is_empty() {
+                return Err(failed(&"no certificate in it"));
+            }
+            config.ssl_mode(SslMode::Require);
+        }
+        None if config.get_ssl_mode() == SslMode::Require => {
+            return Err(backend("sslmode=require needs [store.postgres] ca, to verify the server against"));
+        }
+        // Not `prefer`: with no CA to verify against, an attempted handshake could only fail.
+        None => {
+            config.ssl_mode(SslMode::Disable);
+        }
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(backend)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tls = MakeRustlsConnect::new(tls);
+    // One connection first, on its own: a wrong URL, an unreachable server or a certificate
+    // that does not verify fails the start at once, with the whole reason (the pool would
+    // retry until its timeout and keep only the outermost message).
+    config.connect(tls.clone()).map_err(|e| backend(format!("cannot connect: {}", with_causes(&e))))?;
     r2d2::Pool::builder()
         .max_size(size.max(1))
         .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
-        .build(PostgresConnectionManager::new(config, NoTls))
+        .build(PostgresConnectionManager::new(config, tls))
         .map_err(|e| backend(format!("cannot connect: {e}")))
 }
 
@@ -187,11 +243,14 @@ impl PostgresStore {
         Ok(store)
     }
 
-    /// Whether the connection crosses a network: a host other than a Unix socket or a
-    /// loopback address. kmipd speaks to PostgreSQL without TLS (key material is sealed
-    /// before it leaves; CMK metadata and the schema are not), and warns when this is true.
-    pub fn crosses_a_network(options: &PostgresOptions) -> bool {
+    /// Whether the connection crosses a network in the clear: no CA (so no TLS) and a host
+    /// other than a Unix socket or a loopback address. Key material is sealed before it
+    /// leaves either way, CMK metadata is not; kmipd warns when this is true.
+    pub fn plain_across_a_network(options: &PostgresOptions) -> bool {
         let Ok(config) = options.url.parse::<postgres::Config>() else { return false };
+        if options.ca.is_some() {
+            return false;
+        }
         config.get_hosts().iter().any(|host| match host {
             postgres::config::Host::Tcp(name) => {
                 name != "localhost" && !name.parse::<std::net::IpAddr>().is_ok_and(|ip| ip.is_loopback())

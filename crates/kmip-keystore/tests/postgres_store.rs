@@ -26,7 +26,7 @@ fn database(name: &str) -> Option<PostgresOptions> {
     admin.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).expect("drops");
     admin.batch_execute(&format!("CREATE DATABASE {db}")).expect("a fresh database");
     let (base, _) = url.rsplit_once('/').expect("a URL with a database");
-    Some(PostgresOptions { url: format!("{base}/{db}"), pool_size: 8 })
+    Some(PostgresOptions { url: format!("{base}/{db}"), pool_size: 8, ca: None })
 }
 
 fn open(options: &PostgresOptions, keyring: Arc<Keyring>) -> PostgresStore {
@@ -167,4 +167,38 @@ fn nodes_that_start_together_share_one_schema_and_one_salt() {
     });
     assert!(salts.windows(2).all(|w| w[0] == w[1]), "{salts:?}");
     open(&db, keyring(1));
+}
+
+#[test]
+fn tls_to_the_database_verifies_the_server() {
+    let Some(mut db) = database("tls") else { return };
+    let certs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../certs");
+    // The test cluster serves the dev PKI's server certificate (scripts/postgres.sh).
+    db.ca = Some(certs.join("ca.pem"));
+    let store = open(&db, keyring(1));
+    store.commit(vec![Change::PutMeta { key: "m".into(), value: b"v".to_vec() }]).expect("commits over TLS");
+    let name = db.url.rsplit_once('/').expect("a database").1.to_owned();
+    let server = std::env::var("KMIP_TEST_POSTGRES_URL").expect("set");
+    let mut admin = postgres::Client::connect(&server, postgres::NoTls).expect("connects");
+    let (tls, plain): (i64, i64) = {
+        let row = admin
+            .query_one(
+                "SELECT count(*) FILTER (WHERE s.ssl), count(*) FILTER (WHERE NOT s.ssl) \
+                 FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) WHERE a.datname = $1",
+                &[&name],
+            )
+            .expect("the server's view");
+        (row.get(0), row.get(1))
+    };
+    assert!(tls >= 1 && plain == 0, "{tls} TLS and {plain} plain connections");
+    drop(store);
+    // A server the CA did not sign is refused, not trusted.
+    db.ca = Some(certs.join("bad/other-ca.pem"));
+    let error = PostgresStore::open(&db, keyring(1)).expect_err("refused").to_string();
+    assert!(error.contains("cannot connect") && error.contains("certificate"), "{error}");
+    // sslmode=require with nothing to verify against is refused, not left unverified.
+    db.ca = None;
+    db.url.push_str("?sslmode=require");
+    let error = PostgresStore::open(&db, keyring(1)).expect_err("refused").to_string();
+    assert!(error.contains("needs [store.postgres] ca"), "{error}");
 }

@@ -299,6 +299,9 @@ pub struct PostgresConfig {
     /// Connections this node holds at most.
     #[serde(default = "default_pool_size")]
     pub pool_size: u32,
+    /// CA certificates (PEM) that signed the database server's certificate: given, kmipd
+    /// connects over TLS and verifies the server; not given, the connection is plain.
+    pub ca: Option<PathBuf>,
     /// Seconds a rotation-scheduler lease lasts: a dead leader's sweep is taken over by
     /// another node within this time.
     #[serde(default = "default_lease_secs")]
@@ -446,6 +449,9 @@ impl Config {
             }
         }
         self.store.root_key.resolve_paths(base);
+        if let Some(path) = self.store.postgres.as_mut().and_then(|pg| pg.ca.as_mut()).filter(|p| p.is_relative()) {
+            *path = base.join(&*path);
+        }
         if let Some(path) = self.tls.crl.as_mut().filter(|p| p.is_relative()) {
             *path = base.join(&*path);
         }

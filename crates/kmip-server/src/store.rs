@@ -47,15 +47,15 @@ pub fn postgres_options(pg: &PostgresConfig) -> Result<PostgresOptions, ServerEr
         })?),
         (None, None) => SecretString::new(String::new()),
     };
-    Ok(PostgresOptions { url: url.expose().to_owned(), pool_size: pg.pool_size })
+    Ok(PostgresOptions { url: url.expose().to_owned(), pool_size: pg.pool_size, ca: pg.ca.clone() })
 }
 
 fn open_postgres(config: &StoreConfig, pg: &PostgresConfig) -> Result<OpenStore, ServerError> {
     let options = postgres_options(pg)?;
-    if PostgresStore::crosses_a_network(&options) {
+    if PostgresStore::plain_across_a_network(&options) {
         tracing::warn!(
             "the PostgreSQL connection is not encrypted: records are sealed before they leave, but CMK \
-             metadata is not; keep the database on loopback, a Unix socket or a private network"
+             metadata is not; set [store.postgres] ca to use TLS, or keep the database on loopback"
         );
     }
     let failed = |source| ServerError::Store { path: "postgres".into(), source };

@@ -52,5 +52,10 @@ pub fn on_postgres(config: &Path, url: &str, lease_secs: u64) -> String {
     }
     let text = text.replace("\"certs/", &format!("\"{}/certs/", dir.display()));
     let text = text.replacen("[store]\n", "[store]\nkind = \"postgres\"\n", 1);
-    format!("{text}\n[store.postgres]\nurl = \"{url}\"\npool_size = 8\nlease_secs = {lease_secs}\n")
+    // Over TLS: the test cluster serves the dev PKI's server certificate.
+    let ca = crate::certs().join("ca.pem");
+    format!(
+        "{text}\n[store.postgres]\nurl = \"{url}\"\nca = \"{}\"\npool_size = 8\nlease_secs = {lease_secs}\n",
+        ca.display()
+    )
 }

@@ -1,6 +1,7 @@
 //! Three kmipd nodes on one PostgreSQL database: any node serves any object, exactly one
 //! runs the rotation scheduler, and when that node dies in the middle of a sweep another
-//! takes the sweep over once the lease lapses, with no key rotated twice.
+//! takes the sweep over once the lease lapses, with no key rotated twice. The nodes reach
+//! the database over TLS, verified against the dev CA.
 
 use std::time::{Duration, Instant};
 
@@ -35,7 +36,9 @@ fn three_nodes_share_keys_and_a_dead_leaders_sweep_is_finished_once() {
         (
             "[store]",
             &format!(
-                "[store]\nkind = \"postgres\"\n\n[store.postgres]\nurl = \"{url}\"\npool_size = 8\nlease_secs = {LEASE_SECS}\n\n"
+                "[store]\nkind = \"postgres\"\n\n[store.postgres]\nurl = \"{url}\"\nca = \"{}\"\npool_size = 8\n\
+                 lease_secs = {LEASE_SECS}\n\n",
+                kmip_test_support::certs().join("ca.pem").display()
             ),
         ),
         ("[rotation]", "[rotation]\nsweep_interval_secs = 1\n\n"),
