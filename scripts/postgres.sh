@@ -33,7 +33,9 @@ postgres_start() {
   chown "$user" "$KMIP_PG_DIR/server.pem" "$KMIP_PG_DIR/server.key"
   chmod 600 "$KMIP_PG_DIR/server.key"
   KMIP_PG_PORT="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  # A short deadlock_timeout makes the deadlock-retry test quick.
   local options="-c listen_addresses=127.0.0.1 -p $KMIP_PG_PORT -k $KMIP_PG_DIR -c max_connections=200"
+  options+=" -c deadlock_timeout=50ms"
   options+=" -c ssl=on -c ssl_cert_file=$KMIP_PG_DIR/server.pem -c ssl_key_file=$KMIP_PG_DIR/server.key"
   "${as[@]}" "$bin/pg_ctl" -D "$KMIP_PG_DIR/data" -l "$KMIP_PG_DIR/log" -w start -o "$options" >/dev/null
   KMIP_PG_AS=("${as[@]}")

@@ -66,7 +66,17 @@ const MIGRATION_LOCK: i64 = 0x6b6d_6970;
 
 /// How many times a commit is tried when PostgreSQL reports a serialization failure or a
 /// deadlock, both of which mean "nothing was applied; try again".
-const ATTEMPTS: usize = 5;
+const ATTEMPTS: u32 = 10;
+
+/// A random pause before the next attempt, longer each time: two writers that deadlocked
+/// must not collide again in lockstep.
+fn backoff(attempt: u32) {
+    use ring::rand::{SecureRandom, SystemRandom};
+    let mut byte = [0u8; 2];
+    let _ = SystemRandom::new().fill(&mut byte);
+    let spread = u64::from(u16::from_be_bytes(byte)) % (5 * u64::from(attempt) + 1);
+    std::thread::sleep(Duration::from_millis(1 + spread));
+}
 
 /// Where to find the database and how many connections to hold.
 #[derive(Clone)]
@@ -299,9 +309,10 @@ impl PostgresStore {
             match result {
                 Ok(value) => return Ok(value),
                 Err(Failure::Db(e)) if retryable(&e) && attempt < ATTEMPTS => {
-                    tracing::debug!(attempt, "postgres: retrying a commit after {e}");
+                    tracing::debug!(attempt, "postgres: retrying a commit after {}", with_causes(&e));
+                    backoff(attempt);
                 }
-                Err(Failure::Db(e)) => return Err(backend(e)),
+                Err(Failure::Db(e)) => return Err(backend(with_causes(&e))),
                 Err(Failure::Store(e)) => return Err(e),
             }
         }

@@ -87,6 +87,49 @@ fn two_nodes_race_for_one_cmk_and_one_wins() {
 }
 
 #[test]
+fn commits_that_deadlock_are_retried_and_all_land() {
+    let Some(db) = database("deadlock") else { return };
+    let store = open(&db, keyring(1));
+    store
+        .commit(vec![
+            Change::Insert(contract::key("a", "alice", "a")),
+            Change::Insert(contract::key("b", "alice", "b")),
+        ])
+        .expect("seed");
+    // Two writers update the same two objects in opposite orders: PostgreSQL breaks each
+    // deadlock by failing one transaction, which the store runs again.
+    std::thread::scope(|s| {
+        for order in [["a", "b"], ["b", "a"]] {
+            let store = &store;
+            s.spawn(move || {
+                for i in 0..40 {
+                    let changes = order
+                        .iter()
+                        .map(|uid| Change::Update(contract::key(uid, "alice", &format!("{uid}{i}"))))
+                        .collect();
+                    store.commit(changes).expect("every commit lands");
+                }
+            });
+        }
+    });
+    assert_eq!(store.scan(&kmip_keystore::IndexKey::Owner("alice".into()), None, 10).expect("scan"), ["a", "b"]);
+    // And PostgreSQL did break deadlocks on the way (its statistics arrive within a second
+    // or so).
+    let name = db.url.rsplit_once('/').expect("a database").1.to_owned();
+    let mut admin = postgres::Client::connect(&db.url, postgres::NoTls).expect("connects");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let row =
+            admin.query_one("SELECT deadlocks FROM pg_stat_database WHERE datname = $1", &[&name]).expect("stats");
+        if row.get::<_, i64>(0) > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no deadlock happened: the test tested nothing");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
 fn list_walks_every_record() {
     let Some(db) = database("list") else { return };
     contract::list_walks_every_record(&open(&db, keyring(1)));
