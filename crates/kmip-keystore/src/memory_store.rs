@@ -34,10 +34,11 @@ impl State {
                     .objects
                     .get(&object.uid)
                     .ok_or_else(|| StoreError::Backend(format!("object {} vanished", object.uid)))?;
+                object.check_revision(old)?;
                 for key in IndexKey::all_for(old) {
                     self.index.remove(&key.entry(&old.uid));
                 }
-                self.put(object);
+                self.put(object.updated());
             }
             Change::PutCmk(record) => {
                 let record = record.next_revision(self.cmks.get(&record.key_id))?;

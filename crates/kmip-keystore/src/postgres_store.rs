@@ -59,6 +59,8 @@ const MIGRATIONS: &[&str] = &[
     CREATE TABLE kmip_leases (name text PRIMARY KEY, holder text NOT NULL, expires_at timestamptz NOT NULL);
     CREATE TABLE kmip_settings (name text PRIMARY KEY, value bytea NOT NULL);
     "#,
+    // 2: objects' revisions, beside their sealed records, for updates to check.
+    "ALTER TABLE kmip_objects ADD COLUMN revision bigint NOT NULL DEFAULT 0;",
 ];
 
 /// The advisory lock key under which start-up migrations run ("kmip" in ASCII).
@@ -148,7 +150,11 @@ fn encode(keyring: &Keyring, object: &StoredObject) -> Result<Vec<u8>, StoreErro
 }
 
 fn revision(record: &CmkRecord) -> Result<i64, StoreError> {
-    i64::try_from(record.revision).map_err(|_| backend("CMK revision out of range"))
+    revision_of(record.revision)
+}
+
+fn revision_of(revision: u64) -> Result<i64, StoreError> {
+    i64::try_from(revision).map_err(|_| backend("revision out of range"))
 }
 
 /// A commit's failure: either the database's, which may be worth a retry, or the store's.
@@ -323,8 +329,8 @@ impl PostgresStore {
             Change::Insert(object) => {
                 let record = encode(keyring, object)?;
                 let n = tx.execute(
-                    "INSERT INTO kmip_objects (uid, record) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-                    &[&object.uid, &record],
+                    "INSERT INTO kmip_objects (uid, record, revision) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                    &[&object.uid, &record, &revision_of(object.revision)?],
                 )?;
                 if n == 0 {
                     return Err(StoreError::Exists(object.uid.clone()).into());
@@ -332,10 +338,24 @@ impl PostgresStore {
                 Self::put_index(tx, object)
             }
             Change::Update(object) => {
-                let record = encode(keyring, object)?;
-                let n = tx.execute("UPDATE kmip_objects SET record = $2 WHERE uid = $1", &[&object.uid, &record])?;
+                let updated = object.updated();
+                let record = encode(keyring, &updated)?;
+                let (read, next) = (revision_of(object.revision)?, revision_of(updated.revision)?);
+                let n = tx.execute(
+                    "UPDATE kmip_objects SET record = $2, revision = $3 WHERE uid = $1 AND revision = $4",
+                    &[&object.uid, &record, &next, &read],
+                )?;
                 if n == 0 {
-                    return Err(backend(format!("object {} vanished", object.uid)).into());
+                    let held = tx.query_opt("SELECT revision FROM kmip_objects WHERE uid = $1", &[&object.uid])?;
+                    return Err(match held {
+                        Some(row) => StoreError::Conflict(format!(
+                            "object {} changed meanwhile (revision {}, the update read {read})",
+                            object.uid,
+                            row.get::<_, i64>(0)
+                        )),
+                        None => backend(format!("object {} vanished", object.uid)),
+                    }
+                    .into());
                 }
                 tx.execute("DELETE FROM kmip_object_index WHERE uid = $1", &[&object.uid])?;
                 Self::put_index(tx, object)

@@ -150,19 +150,23 @@ impl SledStore {
             }
         };
         let key = object_key(&object.uid);
-        match (tx.get(&key)?, must_exist) {
+        let updated;
+        let object = match (tx.get(&key)?, must_exist) {
             (Some(_), false) => return Err(abort(StoreError::Exists(object.uid.clone()))),
             (None, true) => {
                 return Err(abort(StoreError::Backend(format!("object {} vanished", object.uid))));
             }
             (Some(old), true) => {
                 let old = decode(keyring, &object.uid, &old).map_err(abort)?;
+                object.check_revision(&old).map_err(abort)?;
                 for index in IndexKey::all_for(&old) {
                     tx.remove(index.entry(&old.uid))?;
                 }
+                updated = object.updated();
+                &updated
             }
-            (None, false) => {}
-        }
+            (None, false) => object,
+        };
         tx.insert(key, encode(keyring, object).map_err(abort)?)?;
         for index in IndexKey::all_for(object) {
             tx.insert(index.entry(&object.uid), &[][..])?;

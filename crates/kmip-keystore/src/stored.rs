@@ -9,8 +9,9 @@ use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State};
 use kmip_proto::{Attribute, Attributes, Decode, Encode, Encoder, Link, ManagedObject, Name, ProtocolVersion};
 use ttlv::{DecodeContext, DecodeError, DecodeErrorKind, Limits, Tag};
 
-/// The version of the stored-object layout this code writes and reads.
-pub const SCHEMA_VERSION: i32 = 1;
+/// The version of the stored-object layout this code writes. It reads this one and version 1,
+/// which had no revision (read as 0).
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Envelope of a stored object.
 const STORED_OBJECT: Tag = Tag(0x54_FF01);
@@ -18,6 +19,8 @@ const STORED_OBJECT: Tag = Tag(0x54_FF01);
 const SCHEMA: Tag = Tag(0x54_FF02);
 /// The client identity that owns the object.
 const OWNER: Tag = Tag(0x54_FF03);
+/// How many times the record has been updated (schema 2).
+const REVISION: Tag = Tag(0x54_FF04);
 
 /// A managed object as the store keeps it.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +37,11 @@ pub struct StoredObject {
     pub attributes: Vec<Attribute>,
     /// The object itself: key block, certificate... Cleared of key material once destroyed.
     pub object: Option<ManagedObject>,
+    /// How many times the record has been updated. An update carries the revision it read,
+    /// and the store refuses it ([`crate::StoreError::Conflict`]) unless that is still the
+    /// stored one: two operations that read the same object (a ReKey and a Destroy, say, or
+    /// two nodes) cannot both write it, so neither can undo the other.
+    pub revision: u64,
 }
 
 impl StoredObject {
@@ -86,6 +94,22 @@ impl StoredObject {
         }
     }
 
+    /// The object as the store keeps it after an update of this one: the next revision.
+    pub(crate) fn updated(&self) -> StoredObject {
+        StoredObject { revision: self.revision + 1, ..self.clone() }
+    }
+
+    /// Checks an update of this object against the stored one.
+    pub(crate) fn check_revision(&self, stored: &StoredObject) -> Result<(), crate::StoreError> {
+        if stored.revision == self.revision {
+            return Ok(());
+        }
+        Err(crate::StoreError::Conflict(format!(
+            "object {} changed meanwhile (revision {}, the update read {})",
+            self.uid, stored.revision, self.revision
+        )))
+    }
+
     /// The record's bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut e = Encoder::new(ProtocolVersion::V2_1);
@@ -93,6 +117,7 @@ impl StoredObject {
             e.w.integer(SCHEMA, SCHEMA_VERSION);
             e.w.text(Tag::UNIQUE_IDENTIFIER, &self.uid);
             e.w.text(OWNER, &self.owner);
+            e.w.long_integer(REVISION, i64::try_from(self.revision).unwrap_or(i64::MAX));
             self.object_type.encode(Tag::OBJECT_TYPE, e);
             self.state.encode(Tag::STATE, e);
             let attributes = Attributes { list: self.attributes.clone(), template_names: Vec::new() };
@@ -116,12 +141,14 @@ impl StoredObject {
         let mut fields = envelope.into_structure()?;
         let missing = |tag| DecodeError::new(DecodeErrorKind::MissingField(tag), offset).within(STORED_OBJECT);
         let (mut schema, mut uid, mut owner, mut object_type, mut state) = (None, None, None, None, None);
+        let mut revision = 0;
         let (mut attributes, mut object) = (Vec::new(), None);
         while let Some(f) = fields.next_field()? {
             match f.tag {
                 SCHEMA => schema = Some(f.integer()?),
                 Tag::UNIQUE_IDENTIFIER => uid = Some(f.text()?.to_owned()),
                 OWNER => owner = Some(f.text()?.to_owned()),
+                REVISION => revision = u64::try_from(f.long_integer()?).unwrap_or(0),
                 Tag::OBJECT_TYPE => object_type = Some(ObjectType::decode(f)?),
                 Tag::STATE => state = Some(State::decode(f)?),
                 Tag::ATTRIBUTES => attributes = Attributes::decode(f)?.list,
@@ -129,7 +156,7 @@ impl StoredObject {
                 _ => return Err(f.error(DecodeErrorKind::UnexpectedTag(f.tag))),
             }
         }
-        if schema != Some(SCHEMA_VERSION) {
+        if !matches!(schema, Some(1 | SCHEMA_VERSION)) {
             return Err(DecodeError::new(DecodeErrorKind::BadValue("unknown stored-object schema version"), offset));
         }
         Ok(StoredObject {
@@ -139,6 +166,7 @@ impl StoredObject {
             state: state.ok_or_else(|| missing(Tag::STATE))?,
             attributes,
             object,
+            revision,
         })
     }
 }

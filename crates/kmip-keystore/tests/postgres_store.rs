@@ -97,17 +97,30 @@ fn commits_that_deadlock_are_retried_and_all_land() {
         ])
         .expect("seed");
     // Two writers update the same two objects in opposite orders: PostgreSQL breaks each
-    // deadlock by failing one transaction, which the store runs again.
+    // deadlock by failing one transaction, which the store runs again (and which then
+    // finds the other's commit: a conflict the writer resolves by reading again).
     std::thread::scope(|s| {
         for order in [["a", "b"], ["b", "a"]] {
             let store = &store;
             s.spawn(move || {
                 for i in 0..40 {
-                    let changes = order
-                        .iter()
-                        .map(|uid| Change::Update(contract::key(uid, "alice", &format!("{uid}{i}"))))
-                        .collect();
-                    store.commit(changes).expect("every commit lands");
+                    // Read, change, commit; as the service does, read again when another
+                    // writer got there first.
+                    loop {
+                        let changes = order
+                            .iter()
+                            .map(|uid| {
+                                let mut object = contract::key(uid, "alice", &format!("{uid}{i}"));
+                                object.revision = store.get(uid).expect("get").expect("there").revision;
+                                Change::Update(object)
+                            })
+                            .collect();
+                        match store.commit(changes) {
+                            Ok(()) => break,
+                            Err(kmip_keystore::StoreError::Conflict(_)) => continue,
+                            Err(e) => panic!("a commit failed: {e}"),
+                        }
+                    }
                 }
             });
         }
@@ -127,6 +140,12 @@ fn commits_that_deadlock_are_retried_and_all_land() {
         assert!(std::time::Instant::now() < deadline, "no deadlock happened: the test tested nothing");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+#[test]
+fn object_updates_check_the_revision() {
+    let Some(db) = database("objrev") else { return };
+    contract::object_updates_check_the_revision(&open(&db, keyring(1)));
 }
 
 #[test]

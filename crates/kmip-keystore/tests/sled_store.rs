@@ -38,6 +38,12 @@ fn cmk_writes_check_the_revision() {
 }
 
 #[test]
+fn object_updates_check_the_revision() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    contract::object_updates_check_the_revision(&SledStore::open(dir.path(), keyring(1)).expect("opens"));
+}
+
+#[test]
 fn list_walks_every_record() {
     let dir = tempfile::tempdir().expect("temp dir");
     contract::list_walks_every_record(&SledStore::open(dir.path(), keyring(1)).expect("opens"));

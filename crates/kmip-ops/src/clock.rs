@@ -19,3 +19,12 @@ impl Clock for SystemClock {
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
     }
 }
+
+/// `at` (seconds since the epoch) as RFC 3339 text in UTC, `2026-11-24T00:00:00Z`; empty for
+/// a time RFC 3339 cannot write.
+pub fn rfc3339(at: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(at)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}

@@ -24,7 +24,7 @@ pub mod schedule;
 mod service;
 
 pub use client::AuthenticatedClient;
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, SystemClock, rfc3339};
 pub use error::OpError;
 pub use service::{ItemOutcome, Metrics, Service, ServiceConfig};
 

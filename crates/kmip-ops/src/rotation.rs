@@ -14,8 +14,8 @@
 use std::sync::{MutexGuard, PoisonError};
 
 use kmip_keystore::{Change, CmkRecord, CmkState, CmkVersion, RotationPolicy, StoreError, StoredObject, VersionOrigin};
-use kmip_proto::Attribute;
 use kmip_proto::dict::{CryptographicAlgorithm, NameType, ObjectType, State};
+use kmip_proto::{Attribute, AttributeName};
 use ttlv::{Item, Tag, Value};
 
 use crate::keys::{new_uid, random_bytes, rng_attribute, symmetric_key};
@@ -186,6 +186,7 @@ impl Service {
                 rng_attribute(),
             ],
             object: Some(symmetric_key(CryptographicAlgorithm::AES, 256, bytes)),
+            revision: 0,
         };
         object.attributes.extend(object.object.as_ref().and_then(crate::keys::digest_attribute));
         reflect(&mut object, &record, 1, true);
@@ -319,8 +320,39 @@ impl Service {
     }
 }
 
-/// Writes the KMIP 2.1 rotation attributes onto a version.
+/// The rotation attributes a KMIP 1.x client can read (GetAttributes) and, for the interval,
+/// set (Add/Modify Attribute): 1.x has no Rotate* attributes, so the same policy and state
+/// go out as custom attributes too. Their values are Text Strings, because that is the one
+/// type 1.x clients such as PyKMIP read custom attributes as.
+pub const X_ROTATE_INTERVAL_DAYS: &str = "x-rotate-interval-days";
+/// The next automatic rotation, RFC 3339 (on the current version, while rotation is on).
+pub const X_ROTATE_NEXT: &str = "x-rotate-next";
+/// The version's place in its CMK's chain, from 1.
+pub const X_ROTATE_GENERATION: &str = "x-rotate-generation";
+/// `true` on the current version, `false` on earlier ones.
+pub const X_ROTATE_LATEST: &str = "x-rotate-latest";
+
+/// Whether a custom attribute is one the engine writes (a client may set the interval only).
+pub(crate) fn is_engine_written(name: &AttributeName) -> bool {
+    [X_ROTATE_NEXT, X_ROTATE_GENERATION, X_ROTATE_LATEST].iter().any(|x| name == &AttributeName::from_v1(x))
+}
+
+fn set_text(object: &mut StoredObject, name: &str, value: Option<String>) {
+    let name = AttributeName::from_v1(name);
+    object.attributes.retain(|a| a.name != name);
+    if let Some(value) = value {
+        let value = Item::new(Tag::ATTRIBUTE_VALUE, Value::TextString(value));
+        object.attributes.push(Attribute { name, index: None, value });
+    }
+}
+
+/// Writes the KMIP 2.1 rotation attributes, and their 1.x custom twins, onto a version.
 fn reflect(object: &mut StoredObject, record: &CmkRecord, generation: i32, latest: bool) {
+    set_text(object, X_ROTATE_GENERATION, Some(generation.to_string()));
+    set_text(object, X_ROTATE_LATEST, Some(latest.to_string()));
+    let days = latest.then_some(if record.policy.enabled { record.policy.interval_days } else { 0 });
+    set_text(object, X_ROTATE_INTERVAL_DAYS, days.map(|d| d.to_string()));
+    set_text(object, X_ROTATE_NEXT, record.due_at().filter(|_| latest).map(crate::rfc3339));
     let name = Item::structure(
         Tag::ROTATE_NAME,
         vec![
@@ -354,34 +386,34 @@ impl Service {
     ///
     /// > KMIP 2.1 §4.49-4.55: Rotate Automatic "indicates whether the server SHALL rotate the
     /// > object automatically", every Rotate Interval.
-    pub(crate) fn rotation_attribute_set(&self, uid: &str, attribute: &Attribute) -> Result<(), RotationError> {
-        let setting = match (attribute.tag(), &attribute.value.value) {
-            (Some(Tag::ROTATE_AUTOMATIC), Value::Boolean(on)) => Setting::Automatic(*on),
-            (Some(Tag::ROTATE_INTERVAL), Value::Interval(seconds)) => {
-                let days = u32::try_from(i64::from(*seconds) / DAY).unwrap_or(0);
-                if i64::from(*seconds) % DAY != 0 || !INTERVAL_DAYS.contains(&days) {
-                    return Err(RotationError::BadInterval);
-                }
-                Setting::Interval(days)
-            }
-            _ => return Ok(()),
-        };
+    pub(crate) fn rotation_attribute_set(&self, uid: &str, settings: RotationSettings) -> Result<(), RotationError> {
+        match settings.0 {
+            Some(settings) => self.apply_settings(uid, &settings),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies settings to the CMK `uid` is a version of, making it one if it is not yet.
+    fn apply_settings(&self, uid: &str, settings: &[Setting]) -> Result<(), RotationError> {
         let object = self.store.get(uid)?.ok_or(RotationError::NotFound)?;
         let key_id = match cmk_of(&object) {
             Some(key_id) => key_id,
             None => self.adopt(object)?,
         };
         self.update_cmk(&key_id, |r, now| {
-            match setting {
-                Setting::Automatic(on) => {
-                    r.policy.enabled = on;
-                    r.policy.next_rotation =
-                        on.then(|| r.policy.last_rotation.unwrap_or(now) + i64::from(r.policy.interval_days) * DAY);
-                }
-                Setting::Interval(days) => {
-                    r.policy.interval_days = days;
-                    if r.policy.enabled {
-                        r.policy.next_rotation = Some(r.policy.last_rotation.unwrap_or(now) + i64::from(days) * DAY);
+            for &setting in settings {
+                match setting {
+                    Setting::Automatic(on) => {
+                        r.policy.enabled = on;
+                        r.policy.next_rotation =
+                            on.then(|| r.policy.last_rotation.unwrap_or(now) + i64::from(r.policy.interval_days) * DAY);
+                    }
+                    Setting::Interval(days) => {
+                        r.policy.interval_days = days;
+                        if r.policy.enabled {
+                            r.policy.next_rotation =
+                                Some(r.policy.last_rotation.unwrap_or(now) + i64::from(days) * DAY);
+                        }
                     }
                 }
             }
@@ -393,14 +425,7 @@ impl Service {
     /// Makes an existing symmetric key the first version of a new CMK owned by its owner.
     fn adopt(&self, object: StoredObject) -> Result<String, RotationError> {
         let _guard = self.cmk_lock();
-        if object.object_type != ObjectType::SYMMETRIC_KEY {
-            return Err(RotationError::BadParameter("only symmetric keys rotate".into()));
-        }
-        // Only keys this server generated rotate (Huawei KMS: "imported keys cannot be
-        // rotated"); generated keys carry the Random Number Generator attribute.
-        if object.first(Tag::RANDOM_NUMBER_GENERATOR).is_none() {
-            return Err(RotationError::Imported);
-        }
+        adoptable(&object)?;
         let now = self.clock.now();
         let alias = object.names().into_iter().next().unwrap_or_default();
         let record = CmkRecord {
@@ -429,6 +454,63 @@ impl Service {
     }
 }
 
+/// What a client's rotation attribute asks of the engine, checked before anything is
+/// written: a value out of range, or an object that cannot rotate, fails the request whole.
+#[derive(Debug)]
+pub(crate) struct RotationSettings(Option<Vec<Setting>>);
+
+/// The settings `attribute` asks for on `object` (none if it is no rotation attribute).
+///
+/// `x-rotate-interval-days` (1.x) is whole days, as text or an Integer: 30 to 365 turns
+/// automatic rotation on at that interval, 0 turns it off.
+pub(crate) fn rotation_settings(
+    object: &StoredObject,
+    attribute: &Attribute,
+) -> Result<RotationSettings, RotationError> {
+    let settings = if attribute.name == AttributeName::from_v1(X_ROTATE_INTERVAL_DAYS) {
+        let days = match &attribute.value.value {
+            Value::TextString(text) => text.trim().parse::<u32>().map_err(|_| RotationError::BadInterval)?,
+            Value::Integer(days) => u32::try_from(*days).map_err(|_| RotationError::BadInterval)?,
+            _ => return Err(RotationError::BadInterval),
+        };
+        match days {
+            0 => vec![Setting::Automatic(false)],
+            d if INTERVAL_DAYS.contains(&d) => vec![Setting::Interval(d), Setting::Automatic(true)],
+            _ => return Err(RotationError::BadInterval),
+        }
+    } else {
+        match (attribute.tag(), &attribute.value.value) {
+            (Some(Tag::ROTATE_AUTOMATIC), Value::Boolean(on)) => vec![Setting::Automatic(*on)],
+            (Some(Tag::ROTATE_INTERVAL), Value::Interval(seconds)) => {
+                let days = u32::try_from(i64::from(*seconds) / DAY).unwrap_or(0);
+                if i64::from(*seconds) % DAY != 0 || !INTERVAL_DAYS.contains(&days) {
+                    return Err(RotationError::BadInterval);
+                }
+                vec![Setting::Interval(days)]
+            }
+            _ => return Ok(RotationSettings(None)),
+        }
+    };
+    if cmk_of(object).is_none() {
+        adoptable(object)?;
+    }
+    Ok(RotationSettings(Some(settings)))
+}
+
+/// Whether an object that is no CMK's version yet may become one.
+fn adoptable(object: &StoredObject) -> Result<(), RotationError> {
+    if object.object_type != ObjectType::SYMMETRIC_KEY {
+        return Err(RotationError::BadParameter("only symmetric keys rotate".into()));
+    }
+    // Only keys this server generated rotate (Huawei KMS: "imported keys cannot be
+    // rotated"); generated keys carry the Random Number Generator attribute.
+    if object.first(Tag::RANDOM_NUMBER_GENERATOR).is_none() {
+        return Err(RotationError::Imported);
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug)]
 enum Setting {
     Automatic(bool),
     Interval(u32),

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kmip_keystore::{KeyStore, StoredObject};
+use kmip_keystore::{KeyStore, StoreError, StoredObject};
 use kmip_proto::dict::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use kmip_proto::{
     DateTime, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req, ResponseBatchItem,
@@ -13,6 +13,9 @@ use ring::rand::SystemRandom;
 use ttlv::Limits;
 
 use crate::{AuthenticatedClient, Clock, OpError, ops};
+
+/// How many times one batch item runs when its commit keeps losing to concurrent changes.
+const ITEM_ATTEMPTS: u32 = 3;
 
 /// What the service is configured with.
 #[derive(Clone, Debug)]
@@ -214,7 +217,19 @@ impl Service {
     fn run_item(&self, ctx: &mut Ctx<'_>, item: RequestBatchItem) -> (ResponseBatchItem, ItemOutcome) {
         let operation = item.operation;
         let id = item.unique_batch_item_id;
-        let result = dispatch(ctx, item.payload);
+        // An item whose commit lost to a concurrent change of the same object (a Destroy
+        // between this ReKey's read and its write; another node) changed nothing: run it
+        // again on what is stored now, which may well fail it for a better reason.
+        let mut attempt = 1;
+        let result = loop {
+            match dispatch(ctx, item.payload.clone()) {
+                Err(OpError::Store(StoreError::Conflict(reason))) if attempt < ITEM_ATTEMPTS => {
+                    tracing::debug!(?operation, attempt, %reason, "a concurrent change won; running the item again");
+                    attempt += 1;
+                }
+                other => break other,
+            }
+        };
         match result {
             Ok((payload, uid)) => {
                 if let Some(uid) = &uid {

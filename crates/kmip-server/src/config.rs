@@ -61,6 +61,9 @@ pub struct Config {
     /// The audit log.
     #[serde(default)]
     pub audit: crate::audit::AuditConfig,
+    /// Settings for tests of kmipd itself; kmipd warns while any is on.
+    #[serde(default)]
+    pub testing: TestingConfig,
 }
 
 /// The HTTPS side API (rotation status and control), on its own port.
@@ -206,6 +209,15 @@ impl Config {
             || self.http.access_keys.iter().any(|k| k.ak == "dev-ak")
             || self.http.logins.iter().any(|l| l.username == "admin" && l.password.matches("admin"))
     }
+}
+
+/// `[testing]`: never for a server that holds real keys.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TestingConfig {
+    /// A file holding seconds to add to the system clock (see `offset_clock`): lets a test
+    /// make rotation intervals pass.
+    pub clock_offset_file: Option<PathBuf>,
 }
 
 /// The KMIP listener.
@@ -452,6 +464,9 @@ impl Config {
         if let Some(path) = self.store.postgres.as_mut().and_then(|pg| pg.ca.as_mut()).filter(|p| p.is_relative()) {
             *path = base.join(&*path);
         }
+        if let Some(path) = self.testing.clock_offset_file.as_mut().filter(|p| p.is_relative()) {
+            *path = base.join(&*path);
+        }
         if let Some(path) = self.tls.crl.as_mut().filter(|p| p.is_relative()) {
             *path = base.join(&*path);
         }
@@ -517,7 +532,7 @@ mod tests {
     fn unknown_keys_are_rejected_in_every_table() {
         // MINIMAL ends inside [tls], so a key appended to it lands there.
         assert!(Config::from_toml(&format!("{MINIMAL}bogus = 1\n")).is_err(), "[tls] took an unknown key");
-        for table in ["kmip", "store", "limits", "access", "log", "http", "rotation"] {
+        for table in ["kmip", "store", "limits", "access", "log", "http", "rotation", "testing"] {
             let text = format!("{MINIMAL}[{table}]\nbogus = 1\n");
             assert!(Config::from_toml(&text).is_err(), "[{table}] took an unknown key");
         }

@@ -11,6 +11,7 @@ pub mod config;
 mod http;
 mod listener;
 pub mod migrate;
+pub mod offset_clock;
 mod probe;
 pub mod root_key;
 mod scheduler;
@@ -92,7 +93,11 @@ impl Server {
             ..ServiceConfig::default()
         };
         let store = opened.store;
-        let service = Arc::new(Service::new(store.clone(), Arc::new(SystemClock), service_config));
+        let clock: Arc<dyn kmip_ops::Clock> = match &config.testing.clock_offset_file {
+            Some(path) => Arc::new(offset_clock::OffsetFileClock::new(path.clone())),
+            None => Arc::new(SystemClock),
+        };
+        let service = Arc::new(Service::new(store.clone(), clock, service_config));
         let kmip = TcpListener::bind(config.kmip.listen)
             .await
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.kmip.listen), source })?;

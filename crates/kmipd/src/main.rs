@@ -120,6 +120,12 @@ fn main() -> ExitCode {
             "the store's root key comes from a passphrase written in the config: DEV only; use a key file, or an environment variable"
         );
     }
+    if let Some(path) = &config.testing.clock_offset_file {
+        tracing::warn!(
+            path = %path.display(),
+            "TESTING: the clock follows an offset file; whoever can write it can make keys rotate or expire"
+        );
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

@@ -40,6 +40,7 @@ pub(crate) fn key(uid: &str, owner: &str, name: &str) -> StoredObject {
             Attribute::new(Tag::CRYPTOGRAPHIC_LENGTH, Value::Integer(256)),
         ],
         object: None,
+        revision: 0,
     }
 }
 
@@ -179,4 +180,26 @@ pub(crate) fn list_walks_every_record(store: &dyn KeyStore) {
     assert_eq!(all, (0..25).map(|i| format!("o{i:02}")).collect::<Vec<_>>());
     assert_eq!(store.list(Listing::Cmks, None, 10).expect("cmks"), ["c1"]);
     assert_eq!(store.list(Listing::Meta, None, 10).expect("meta"), ["m1"]);
+}
+
+/// An update carries the revision it read: of two updates from the same read, the second
+/// fails and changes nothing (so a Destroy is never undone by a ReKey that read before it).
+pub(crate) fn object_updates_check_the_revision(store: &dyn KeyStore) {
+    store.commit(vec![Change::Insert(key("a", "alice", "n"))]).expect("insert");
+    let read = store.get("a").expect("get").expect("there");
+    assert_eq!(read.revision, 0);
+    let mut destroyed = read.clone();
+    destroyed.state = State::DESTROYED;
+    store.commit(vec![Change::Update(destroyed)]).expect("the first update");
+    let mut stale = read;
+    stale.state = State::ACTIVE;
+    let result = store.commit(vec![Change::Insert(key("b", "alice", "b")), Change::Update(stale)]);
+    assert!(matches!(result, Err(StoreError::Conflict(_))), "{result:?}");
+    assert!(store.get("b").expect("get").is_none(), "the whole commit failed");
+    let now = store.get("a").expect("get").expect("there");
+    assert_eq!((now.state, now.revision), (State::DESTROYED, 1));
+    assert_eq!(store.scan(&IndexKey::State(State::DESTROYED), None, 10).expect("scan"), ["a"]);
+    // The next update from a fresh read goes through.
+    store.commit(vec![Change::Update(now)]).expect("a fresh update");
+    assert_eq!(store.get("a").expect("get").expect("there").revision, 2);
 }

@@ -1,5 +1,6 @@
 //! Add, Set, Modify and Delete Attribute.
 
+use crate::rotation::rotation_settings;
 use kmip_keystore::{Change, IndexKey, StoredObject};
 use kmip_proto::dict::{ResultReason, State};
 use kmip_proto::payload::{
@@ -19,13 +20,15 @@ fn attribute_error(reason: ResultReason, message: String) -> OpError {
 
 /// Refuses changes to what the server manages.
 fn check_writable(ctx: &Ctx<'_>, name: &AttributeName) -> Result<(), OpError> {
+    let reason = if ctx.version.is_2x() { ResultReason::ATTRIBUTE_READ_ONLY } else { ResultReason::PERMISSION_DENIED };
     match name {
         AttributeName::Standard(tag)
             if SERVER_MANAGED.contains(tag) || crate::certificate::is_read_from_certificate(*tag) =>
         {
-            let reason =
-                if ctx.version.is_2x() { ResultReason::ATTRIBUTE_READ_ONLY } else { ResultReason::PERMISSION_DENIED };
             Err(attribute_error(reason, format!("{tag} is set by the server")))
+        }
+        AttributeName::Custom { .. } if crate::rotation::is_engine_written(name) => {
+            Err(attribute_error(reason, format!("{} is set by the rotation engine", name.v1_name())))
         }
         _ => Ok(()),
     }
@@ -83,6 +86,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<Attribu
     let mut attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_change(ctx, &stored, &attribute)?;
+    let rotation = rotation_settings(&stored, &attribute).map_err(OpError::from)?;
     // An object's attributes grow one Add at a time: bounded like a request's.
     if stored.attributes.len() >= ctx.svc.config.max_attributes {
         let max = ctx.svc.config.max_attributes;
@@ -99,7 +103,7 @@ pub(crate) fn add(ctx: &Ctx<'_>, request: AddAttributeRequest) -> Result<Attribu
     attribute.index = (existing > 0).then_some(existing as i32);
     stored.attributes.push(Attribute { index: None, ..attribute.clone() });
     save(ctx, stored)?;
-    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
+    ctx.svc.rotation_attribute_set(&uid, rotation).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 
@@ -109,6 +113,7 @@ pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<Attribu
     let attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_change(ctx, &stored, &attribute)?;
+    let rotation = rotation_settings(&stored, &attribute).map_err(OpError::from)?;
     if let AttributeName::Standard(tag) = attribute.name {
         if !is_single_valued(tag) {
             return Err(attribute_error(
@@ -120,7 +125,7 @@ pub(crate) fn set(ctx: &Ctx<'_>, request: SetAttributeRequest) -> Result<Attribu
     stored.attributes.retain(|a| a.name != attribute.name);
     stored.attributes.push(attribute.clone());
     save(ctx, stored)?;
-    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
+    ctx.svc.rotation_attribute_set(&uid, rotation).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 
@@ -151,12 +156,13 @@ pub(crate) fn modify(ctx: &Ctx<'_>, request: ModifyAttributeRequest) -> Result<A
     let attribute = request.attribute;
     check_writable(ctx, &attribute.name)?;
     check_change(ctx, &stored, &attribute)?;
+    let rotation = rotation_settings(&stored, &attribute).map_err(OpError::from)?;
     let at = position(&stored, &attribute.name, attribute.index, request.current.as_ref())
         .ok_or_else(|| not_found(ctx, &attribute.name))?;
     stored.attributes[at] = Attribute { index: None, ..attribute.clone() };
     // The reply names the instance the request named (PyKMIP reads the index back).
     save(ctx, stored)?;
-    ctx.svc.rotation_attribute_set(&uid, &attribute).map_err(OpError::from)?;
+    ctx.svc.rotation_attribute_set(&uid, rotation).map_err(OpError::from)?;
     Ok(reply(ctx, uid, attribute))
 }
 

@@ -91,6 +91,7 @@ pub(crate) fn new_object(
         state: State::PRE_ACTIVE,
         attributes,
         object: Some(object),
+        revision: 0,
     };
     settle_state(&mut stored, ctx.now);
     Ok(stored)

@@ -194,6 +194,7 @@ pub(crate) fn replacement_with(
         state: State::PRE_ACTIVE,
         attributes,
         object: Some(value),
+        revision: 0,
     };
     settle_state(&mut new, now);
 

@@ -4,6 +4,7 @@
 //! ahead it looks; `limit` (1 to 1,000, 100 by default) and `marker` (the previous page's
 //! `next_marker`) page through it. Overdue keys come first, then the rest soonest first.
 
+use kmip_ops::rfc3339;
 use std::sync::Arc;
 
 use axum::Json;
@@ -42,13 +43,6 @@ fn parse_within(text: &str) -> Option<i64> {
 
 fn bad(message: &str) -> (StatusCode, Json<Value>) {
     (StatusCode::BAD_REQUEST, Json(json!({"error": message})))
-}
-
-fn rfc3339(at: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(at)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }
 
 pub(crate) async fn schedule(

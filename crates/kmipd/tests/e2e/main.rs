@@ -20,5 +20,6 @@ mod pykmip;
 mod pykmip_suite;
 mod qumulo;
 mod qumulo_cli;
+mod rotation_clock;
 mod schemathesis;
 mod support;

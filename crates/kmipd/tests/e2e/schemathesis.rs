@@ -26,6 +26,11 @@ fn schemathesis_finds_no_server_error_and_no_schema_violation() {
         .current_dir(dir.path())
         .args(["run", &format!("{base}/openapi.json"), "--tls-verify", "false", "-n", "25"])
         .args(["-H", "X-Auth-Token: dev-token", "-H", &format!("Authorization: Bearer {token}")])
+        // A POST on a kept-alive connection that the server closes at that moment (after an
+        // early answer that left the body unread) fails in the client, which retries only
+        // idempotent requests by itself; under the full suite's load on two cores this
+        // happens about once a run. This test is about the answers, not that race.
+        .args(["--request-retries", "2"])
         .args([
             "--checks",
             "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
