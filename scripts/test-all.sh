@@ -16,9 +16,9 @@ fi
 step() { printf '\n== %s\n' "$*"; }
 
 step "python venv with the real KMIP clients (.venv)"
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import kmip, huaweicloudsdkkms, huaweicloudsdkdws, qumulo, schemathesis, pytest, testtools' 2>/dev/null; then
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import kmip, huaweicloudsdkkms, huaweicloudsdkdws, qumulo, schemathesis, pytest, testtools, boto3' 2>/dev/null; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check pykmip==0.11.0 huaweicloudsdkkms huaweicloudsdkdws qumulo-api schemathesis pytest testtools
+  .venv/bin/pip install --quiet --disable-pip-version-check pykmip==0.11.0 huaweicloudsdkkms huaweicloudsdkdws qumulo-api schemathesis pytest testtools boto3
 fi
 export KMIP_PYTHON="$PWD/.venv/bin/python"
 # PyKMIP's own integration suite ships only in its source distribution.

@@ -9,6 +9,7 @@
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics` (Prometheus), `GET /openapi.json`.
 
 mod auth;
+mod aws;
 mod dws;
 mod huawei;
 mod qumulo;
@@ -92,6 +93,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1/keys/{key_id}/policy", put(set_policy))
         .route("/v1/rotation/schedule", get(schedule::schedule))
+        .route("/", post(aws::handle))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
         .route("/v1/{project_id}/clusters/{cluster_id}/rotate-key", post(dws::rotate_key))
@@ -307,6 +309,7 @@ mod tests {
             "/v2/encryption/key-store/status",
             "/v1/keys/{key_id}/versions",
             "/metrics",
+            "/",
         ] {
             assert!(paths.contains_key(path), "{path} is not documented");
         }

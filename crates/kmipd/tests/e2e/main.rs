@@ -4,6 +4,7 @@
 mod access;
 mod at_rest;
 mod audit;
+mod aws;
 mod batches;
 mod calendar;
 mod certificates;
