@@ -157,6 +157,11 @@ impl Service {
         &self.metrics
     }
 
+    /// How many objects `owner` owns, counted from the owner index up to `cap`.
+    pub fn objects_owned(&self, owner: &str, cap: usize) -> Result<usize, OpError> {
+        Ok(self.store.scan(&kmip_keystore::IndexKey::Owner(owner.to_owned()), None, cap)?.len())
+    }
+
     /// Serves one request message: always returns a response message, in the request's
     /// protocol version when the server speaks it.
     pub fn handle(&self, client: &AuthenticatedClient, request: &[u8]) -> (Vec<u8>, Vec<ItemOutcome>) {

@@ -158,6 +158,10 @@ pub struct TokenConfig {
     pub token: SecretString,
     /// The project it may act for.
     pub project: String,
+    /// Whether it may also read fleet-wide operator views (`GET /v1/clients`), which name
+    /// every client identity; off by default.
+    #[serde(default)]
+    pub operator: bool,
 }
 
 /// An access key and its secret.

@@ -7,6 +7,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+mod clients;
 pub mod config;
 mod http;
 mod listener;
@@ -129,6 +130,7 @@ impl Server {
     pub async fn run(self, shutdown: watch::Receiver<bool>) {
         let progress = Arc::new(ResealProgress::default());
         let leading = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let clients = Arc::new(clients::ClientRegistry::default());
         let state = Arc::new(http::AppState {
             service: self.service.clone(),
             http: self.config.http.clone(),
@@ -137,6 +139,7 @@ impl Server {
             audit: self.audit.clone(),
             tls: Some(self.tls.clone()),
             leading: leading.clone(),
+            clients: clients.clone(),
         });
         let side_api = http::serve(self.http, self.tls.clone(), http::router(state), shutdown.clone());
         let scheduler = scheduler::Scheduler {
@@ -156,6 +159,7 @@ impl Server {
             tls: self.tls.clone(),
             limits: self.config.limits.clone(),
             connections: Arc::new(Semaphore::new(self.config.limits.max_connections)),
+            clients,
         });
         listener::serve(self.kmip, shared, shutdown).await;
         let _ = side_api.await;
@@ -268,6 +272,7 @@ pub mod __fuzz {
             audit: crate::audit::Audit::discard(),
             tls: None,
             leading: Default::default(),
+            clients: Default::default(),
         });
         let request = axum::http::Request::builder()
             .method(method)

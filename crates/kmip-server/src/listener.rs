@@ -30,6 +30,7 @@ pub(crate) struct Shared {
     pub(crate) tls: Arc<crate::tls::TlsState>,
     pub(crate) limits: LimitsConfig,
     pub(crate) connections: Arc<Semaphore>,
+    pub(crate) clients: Arc<crate::clients::ClientRegistry>,
 }
 
 /// Accepts connections until `shutdown` flips, then waits for the open ones to finish their
@@ -123,6 +124,7 @@ async fn connection(
         for outcome in &outcomes {
             shared.audit.kmip(client.subject(), outcome);
         }
+        shared.clients.record(&client, &outcomes, shared.service.now());
         tls.write_all(&response).await?;
         tls.flush().await?;
         // Requests and responses may carry key material: wipe them before their memory goes.

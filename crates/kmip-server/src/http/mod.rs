@@ -10,6 +10,7 @@
 
 mod auth;
 mod aws;
+mod clients;
 mod dws;
 mod huawei;
 mod qumulo;
@@ -52,6 +53,8 @@ pub(crate) struct AppState {
     pub(crate) tls: Option<Arc<crate::tls::TlsState>>,
     /// Whether this node runs the rotation scheduler now.
     pub(crate) leading: Arc<std::sync::atomic::AtomicBool>,
+    /// The KMIP clients this node has served.
+    pub(crate) clients: Arc<crate::clients::ClientRegistry>,
 }
 
 /// Who made a side-API call, by the kind of credential it carried: never the credential.
@@ -93,6 +96,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1/keys/{key_id}/policy", put(set_policy))
         .route("/v1/rotation/schedule", get(schedule::schedule))
+        .route("/v1/clients", get(clients::clients))
         .route("/", post(aws::handle))
         .route("/v1.0/{project_id}/kms/{action}", post(huawei::handle))
         .route("/v1/{project_id}/clusters/{cluster_id}/encrypt-info", get(dws::encrypt_info))
@@ -234,7 +238,10 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
         soonest.unwrap_or(0),
         m.sweeps.load(Relaxed),
     ) + &format!(
-        "# HELP kmip_rotation_scheduler_leader 1 while this node runs the rotation scheduler.\n\
+        "# HELP kmip_client_certificates_expiring Client certificates seen by this node that expire within 30 days (or have).\n\
+         # TYPE kmip_client_certificates_expiring gauge\n\
+         kmip_client_certificates_expiring {}\n\
+         # HELP kmip_rotation_scheduler_leader 1 while this node runs the rotation scheduler.\n\
          # TYPE kmip_rotation_scheduler_leader gauge\n\
          kmip_rotation_scheduler_leader {}\n\
          # HELP kmip_root_key_resealed_records Records sealed again under the current root key since start.\n\
@@ -243,6 +250,7 @@ async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
          # HELP kmip_root_key_reseal_complete 1 once every record is sealed under the current root key.\n\
          # TYPE kmip_root_key_reseal_complete gauge\n\
          kmip_root_key_reseal_complete {}\n",
+        state.clients.expiring_within(state.service.now(), 30 * 86_400),
         u8::from(state.leading.load(Relaxed)),
         state.reseal.resealed.load(Relaxed),
         u8::from(state.reseal.complete.load(Relaxed)),

@@ -8,6 +8,7 @@ mod aws;
 mod batches;
 mod calendar;
 mod certificates;
+mod clients;
 mod cluster;
 mod conformance;
 mod crash;
