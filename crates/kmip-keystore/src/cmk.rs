@@ -19,6 +19,8 @@ pub enum VersionOrigin {
     Automatic,
     /// Asked for: an API call or a KMIP ReKey.
     OnDemand,
+    /// Made when the previous version reached the CMK's limit of encryptions.
+    UsageLimit,
 }
 
 /// One version of a CMK.
@@ -62,6 +64,15 @@ pub struct RotationPolicy {
     pub next_rotation: Option<i64>,
     /// Opt-in: deactivate versions older than this many days (off by default, F2).
     pub deactivate_after_days: Option<u32>,
+    /// Opt-in: rotate once the current version has served this many server-side Encrypt
+    /// operations (NIST SP 800-38D bounds AES-GCM with random nonces at 2^32 per key).
+    #[serde(default)]
+    pub max_encryptions: Option<u64>,
+    /// Encryptions under the current version that nodes have reserved so far (each node
+    /// reserves blocks, so the count is written once per block, never per operation; a
+    /// block a crash leaves unused counts as used). Back to 0 at each rotation.
+    #[serde(default)]
+    pub encryptions_reserved: u64,
 }
 
 impl Default for RotationPolicy {
@@ -73,6 +84,8 @@ impl Default for RotationPolicy {
             rotations: 0,
             next_rotation: None,
             deactivate_after_days: None,
+            max_encryptions: None,
+            encryptions_reserved: 0,
         }
     }
 }

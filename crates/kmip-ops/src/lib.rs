@@ -22,6 +22,7 @@ mod ops;
 pub mod rotation;
 pub mod schedule;
 mod service;
+mod usage_rotation;
 
 pub use client::AuthenticatedClient;
 pub use clock::{Clock, SystemClock, rfc3339};

@@ -118,7 +118,7 @@ pub fn next_after(due: i64, now: i64, interval_days: u32) -> i64 {
 }
 
 impl Service {
-    fn cmk_lock(&self) -> MutexGuard<'_, ()> {
+    pub(crate) fn cmk_lock(&self) -> MutexGuard<'_, ()> {
         // The mutex guards no data, only the order of CMK changes: poisoning cannot leave
         // anything half-done behind it.
         self.cmk_lock.lock().unwrap_or_else(PoisonError::into_inner)
@@ -227,7 +227,7 @@ impl Service {
         self.rotate_locked(record, origin, now)
     }
 
-    fn rotate_locked(
+    pub(crate) fn rotate_locked(
         &self,
         mut record: CmkRecord,
         origin: VersionOrigin,
@@ -248,6 +248,8 @@ impl Service {
         let due = record.policy.next_rotation;
         record.policy.rotations += 1;
         record.policy.last_rotation = Some(now);
+        // The new version's encryption count starts at nothing.
+        record.policy.encryptions_reserved = 0;
         if record.policy.enabled {
             let interval = record.policy.interval_days;
             record.policy.next_rotation = Some(match (origin, due) {
@@ -263,7 +265,7 @@ impl Service {
         changes.push(Change::PutCmk(record.clone()));
         self.store.commit(changes)?;
         let counter = match origin {
-            VersionOrigin::Automatic => &self.metrics.rotations_automatic,
+            VersionOrigin::Automatic | VersionOrigin::UsageLimit => &self.metrics.rotations_automatic,
             _ => &self.metrics.rotations_on_demand,
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);

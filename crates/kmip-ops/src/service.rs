@@ -64,6 +64,8 @@ pub struct Service {
     pub(crate) cmk_lock: std::sync::Mutex<()>,
     /// Counters for `/metrics`.
     pub(crate) metrics: Metrics,
+    /// Encryptions this node has reserved for capped CMK versions.
+    pub(crate) usage: crate::usage_rotation::UsageCounters,
 }
 
 /// What the service counts, for Prometheus.
@@ -149,6 +151,7 @@ impl Service {
             config,
             cmk_lock: std::sync::Mutex::new(()),
             metrics: Metrics::default(),
+            usage: Default::default(),
         }
     }
 

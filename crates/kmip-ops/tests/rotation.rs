@@ -344,3 +344,69 @@ fn the_calendar_lists_keys_in_order_and_the_overdue_gauge_follows_the_sweeps() {
     assert_eq!(overdue, 0);
     assert_eq!(next, Some(START + 90 * DAY), "ninety is now the soonest");
 }
+
+/// Caps the CMK's encryptions per version.
+fn cap(svc: &Service, key_id: &str, cap: u64) -> kmip_keystore::CmkRecord {
+    svc.update_cmk(key_id, |r, _| {
+        r.policy.max_encryptions = Some(cap);
+        Ok(())
+    })
+    .expect("cap")
+}
+
+/// Encrypts naming `uid` with AES-GCM; the UID of the version that encrypted.
+fn encrypt_with(svc: &Service, uid: &str) -> String {
+    let gcm = CryptographicParameters { block_cipher_mode: Some(BlockCipherMode::GCM), ..Default::default() };
+    let request = encrypt_request(uid, Some(gcm));
+    match call(svc, Operation::ENCRYPT, RequestPayload::Encrypt(request)) {
+        ResponsePayload::Encrypt(sealed) => sealed.unique_identifier,
+        other => panic!("Encrypt: {other:?}"),
+    }
+}
+
+#[test]
+fn a_capped_key_rotates_at_exactly_its_encryption_limit_with_one_write_per_block() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let key_id = new_cmk(&svc);
+    let record = cap(&svc, &key_id, 1_000);
+    let first = record.versions[0].uid.clone();
+    let revision = svc.cmk(&key_id).expect("cmk").revision;
+    for n in 1..=1_000 {
+        assert_eq!(encrypt_with(&svc, &first), first, "encryption {n} is the first version's");
+        if n < 1_000 {
+            assert_eq!(svc.cmk(&key_id).expect("cmk").versions.len(), 1, "no rotation after {n}");
+        }
+    }
+    let record = svc.cmk(&key_id).expect("cmk");
+    assert_eq!(record.versions.len(), 2, "rotated at the 1,000th");
+    assert_eq!(record.versions[1].origin, VersionOrigin::UsageLimit);
+    assert_eq!(record.policy.encryptions_reserved, 0, "the new version's count starts afresh");
+    // One write reserved the block, one rotated: not a write per encryption.
+    assert_eq!(record.revision, revision + 2);
+    let second = record.versions[1].uid.clone();
+    assert_eq!(encrypt_with(&svc, &first), second, "the 1,001st uses the new version");
+}
+
+#[test]
+fn a_block_a_restart_leaves_unused_counts_as_used() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let (key_id, first) = {
+        let svc = service(dir.path(), &clock);
+        let key_id = new_cmk(&svc);
+        let record = cap(&svc, &key_id, 10);
+        let first = record.versions[0].uid.clone();
+        for _ in 0..3 {
+            assert_eq!(encrypt_with(&svc, &first), first);
+        }
+        (key_id, first)
+    }; // the node stops with 7 of its 10 reserved uses unused
+    let svc = service(dir.path(), &clock);
+    // Those 7 may have been used before a crash: the version's cap is spent, so it rotates.
+    let used = encrypt_with(&svc, &first);
+    let record = svc.cmk(&key_id).expect("cmk");
+    assert_eq!(record.versions.len(), 2);
+    assert_eq!(used, record.versions[1].uid, "never more than 10 under the first version");
+}

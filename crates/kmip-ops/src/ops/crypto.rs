@@ -76,8 +76,19 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
     // > F3: a rotating key encrypts with its newest version, whichever version was named; the
     // > response's Unique Identifier says which one.
     let named = ctx.uid(request.unique_identifier.clone())?;
-    let uid = cmk_versions(ctx, &named)?.and_then(|v| v.last().cloned()).unwrap_or(named);
-    let key = usable_key(ctx, Some(uid), CryptographicUsageMask::ENCRYPT)?;
+    let cmk = cmk_record(ctx, &named)?;
+    let uid = cmk.as_ref().and_then(|r| r.current_uid().map(str::to_owned)).unwrap_or(named);
+    let mut key = usable_key(ctx, Some(uid), CryptographicUsageMask::ENCRYPT)?;
+    // A CMK with a cap on encryptions per version: count this one (the caller's access to
+    // the key was checked just above), which may move it to a newer version.
+    let mut last_use = None;
+    if let Some((key_id, cap)) = cmk.as_ref().and_then(|r| Some((r.key_id.clone(), r.policy.max_encryptions?))) {
+        let crate::usage_rotation::Use::Granted { version, last } = ctx.svc.count_encryption(&key_id, cap)?;
+        if version != key.uid {
+            key = usable_key(ctx, Some(version), CryptographicUsageMask::ENCRYPT)?;
+        }
+        last_use = last.then_some(key_id);
+    }
     if key.algorithm == CryptographicAlgorithm::RSA {
         return rsa_encrypt(ctx, key, request);
     }
@@ -111,6 +122,13 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
         }
         other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
+    if let Some(key_id) = last_use {
+        // The ciphertext is made: a failed rotation must not lose it. The next Encrypt finds
+        // the cap spent and rotates then.
+        if let Err(e) = ctx.svc.rotate_after_last_use(&key_id, &key.uid) {
+            tracing::error!(key_id = %key_id, error = %e, "rotation at the encryption cap failed");
+        }
+    }
     Ok(EncryptResponse {
         unique_identifier: key.uid,
         data: Some(ciphertext),
@@ -214,11 +232,16 @@ fn rsa_decrypt(key: UsableKey, request: DecryptRequest) -> Result<DecryptRespons
     Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plain)), correlation_value: None })
 }
 
-/// The versions of the rotating key `uid` belongs to, oldest first; `None` for other keys.
-fn cmk_versions(ctx: &Ctx<'_>, uid: &str) -> Result<Option<Vec<String>>, OpError> {
+/// The CMK record of the rotating key `uid` is a version of; `None` for other keys.
+fn cmk_record(ctx: &Ctx<'_>, uid: &str) -> Result<Option<kmip_keystore::CmkRecord>, OpError> {
     let Some(object) = ctx.svc.store.get(uid)? else { return Ok(None) };
     let Some(key_id) = crate::rotation::cmk_of(&object) else { return Ok(None) };
-    Ok(ctx.svc.store.cmk(&key_id)?.map(|r| r.versions.into_iter().map(|v| v.uid).collect()))
+    Ok(ctx.svc.store.cmk(&key_id)?)
+}
+
+/// The versions of the rotating key `uid` belongs to, oldest first; `None` for other keys.
+fn cmk_versions(ctx: &Ctx<'_>, uid: &str) -> Result<Option<Vec<String>>, OpError> {
+    Ok(cmk_record(ctx, uid)?.map(|r| r.versions.into_iter().map(|v| v.uid).collect()))
 }
 
 fn gcm_nonce(iv: Option<&[u8]>) -> Result<Nonce, OpError> {

@@ -143,7 +143,7 @@ fn rotations(record: &CmkRecord, skip: usize, limit: usize) -> Value {
         .skip(1)
         .map(|v| {
             let kind = match v.origin {
-                VersionOrigin::Automatic => "AUTOMATIC",
+                VersionOrigin::Automatic | VersionOrigin::UsageLimit => "AUTOMATIC",
                 _ => "ON_DEMAND",
             };
             json!({"KeyId": record.key_id, "RotationDate": v.created, "RotationType": kind})

@@ -122,33 +122,41 @@ fn token_project(state: &AppState, headers: &HeaderMap) -> Option<String> {
     state.http.tokens.iter().find(|t| t.token.matches(token)).map(|t| t.project.clone())
 }
 
-/// `PUT /v1/keys/{key_id}/policy` `{"deactivate_after_days": 90 | null}`: the opt-in
-/// deactivation of versions older than that many days (off by default, F2).
+/// `PUT /v1/keys/{key_id}/policy` with any of `{"deactivate_after_days": 90 | null,
+/// "max_encryptions_per_version": 4294967296 | null}`: the opt-in deactivation of versions
+/// older than that many days (off by default, F2), and rotation once the current version has
+/// served that many Encrypt operations (off by default). A field left out is left as it is.
 async fn set_policy(
     State(state): State<Arc<AppState>>,
     Path(key_id): Path<String>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> (StatusCode, Json<serde_json::Value>) {
+    use serde_json::Value;
     let Some(project) = token_project(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
     };
-    let days = match serde_json::from_slice::<serde_json::Value>(&body)
-        .ok()
-        .and_then(|v| v.get("deactivate_after_days").cloned())
-    {
-        Some(serde_json::Value::Null) => None,
-        Some(v) => match v.as_u64().and_then(|d| u32::try_from(d).ok()).filter(|d| (1..=3650).contains(d)) {
-            Some(d) => Some(d),
-            None => {
-                return (
-                    StatusCode::BAD_REQUEST,
-                    Json(json!({"error": "deactivate_after_days must be 1 to 3650, or null"})),
-                );
-            }
-        },
-        None => return (StatusCode::BAD_REQUEST, Json(json!({"error": "deactivate_after_days is required"}))),
+    let bad = |message: &str| (StatusCode::BAD_REQUEST, Json(json!({"error": message})));
+    let Ok(Value::Object(fields)) = serde_json::from_slice::<Value>(&body) else {
+        return bad("the body must be a JSON object");
     };
+    // Each field: absent (unchanged), null (off), or a number in range.
+    let setting = |name: &str, range: std::ops::RangeInclusive<u64>| -> Result<Option<Option<u64>>, ()> {
+        match fields.get(name) {
+            None => Ok(None),
+            Some(Value::Null) => Ok(Some(None)),
+            Some(v) => v.as_u64().filter(|n| range.contains(n)).map(|n| Some(Some(n))).ok_or(()),
+        }
+    };
+    let Ok(days) = setting("deactivate_after_days", 1..=3650) else {
+        return bad("deactivate_after_days must be 1 to 3650, or null");
+    };
+    let Ok(cap) = setting("max_encryptions_per_version", 1..=(1 << 62)) else {
+        return bad("max_encryptions_per_version must be 1 to 2^62, or null");
+    };
+    if days.is_none() && cap.is_none() {
+        return bad("give deactivate_after_days or max_encryptions_per_version");
+    }
     let service = state.service.clone();
     let result = tokio::task::spawn_blocking(move || {
         match service.cmk(&key_id) {
@@ -156,7 +164,12 @@ async fn set_policy(
             _ => return Err(kmip_ops::rotation::RotationError::NotFound),
         }
         service.update_cmk(&key_id, |r, _| {
-            r.policy.deactivate_after_days = days;
+            if let Some(days) = days {
+                r.policy.deactivate_after_days = days.and_then(|d| u32::try_from(d).ok());
+            }
+            if let Some(cap) = cap {
+                r.policy.max_encryptions = cap;
+            }
             Ok(())
         })
     })
@@ -164,7 +177,11 @@ async fn set_policy(
     match result {
         Ok(Ok(record)) => (
             StatusCode::OK,
-            Json(json!({"key_id": record.key_id, "deactivate_after_days": record.policy.deactivate_after_days})),
+            Json(json!({
+                "key_id": record.key_id,
+                "deactivate_after_days": record.policy.deactivate_after_days,
+                "max_encryptions_per_version": record.policy.max_encryptions,
+            })),
         ),
         Ok(Err(kmip_ops::rotation::RotationError::NotFound)) => {
             (StatusCode::NOT_FOUND, Json(json!({"error": "no such key"})))
