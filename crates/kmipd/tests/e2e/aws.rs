@@ -1,5 +1,6 @@
 //! The AWS-KMS-shaped rotation routes, driven by boto3 (`tests/interop/aws_kms_boto3.py`),
-//! whose service model checks the answers' field names and types.
+//! whose service model checks the answers' field names and types; and a key capped at a
+//! number of encryptions, rotating over KMIP.
 
 use kmip_test_support::certs;
 use serde_json::{Value, json};
