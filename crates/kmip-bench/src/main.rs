@@ -65,6 +65,10 @@ struct Args {
     /// nodes' CPU time together).
     #[arg(long)]
     server_pid: Vec<u32>,
+    /// Run Get, GetAttributes and Encrypt on this existing key instead of keys the run
+    /// prepares (a rotating key, say, to measure what its policy costs).
+    #[arg(long = "use-key", value_name = "UID")]
+    use_key: Option<String>,
     /// Print one JSON document rather than a table.
     #[arg(long)]
     json: bool,
@@ -110,7 +114,16 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
     let run_id = format!("bench-{}", std::process::id());
     let needs_shared = args.ops.iter().any(|op| !op.consumes_keys() && *op != Op::Create);
     let seal = args.ops.contains(&Op::Decrypt);
-    let shared = if needs_shared { prepare(&mut setup, v, &run_id, args.keys.max(1), true, seal)? } else { Vec::new() };
+    let shared = match &args.use_key {
+        Some(uid) => {
+            if let Some(op) = args.ops.iter().find(|op| !matches!(op, Op::Get | Op::GetAttributes | Op::Encrypt)) {
+                return Err(format!("--use-key serves get, get-attributes and encrypt, not {}", op.name()));
+            }
+            vec![workload::Key::existing(uid)]
+        }
+        None if needs_shared => prepare(&mut setup, v, &run_id, args.keys.max(1), true, seal)?,
+        None => Vec::new(),
+    };
     let cpu = || -> Option<f64> {
         (!args.server_pid.is_empty()).then_some(())?;
         args.server_pid.iter().map(|&pid| process_cpu_seconds(pid)).sum()

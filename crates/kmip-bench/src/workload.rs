@@ -74,6 +74,12 @@ impl Key {
     pub fn none() -> Self {
         Key { uid: String::new(), name: String::new(), sealed: None }
     }
+
+    /// A key that exists already (`--use-key`): for Get, GetAttributes and Encrypt, which need
+    /// nothing prepared.
+    pub fn existing(uid: &str) -> Self {
+        Key { uid: uid.to_owned(), name: String::new(), sealed: None }
+    }
 }
 
 const PLAINTEXT: [u8; 64] = [0x5A; 64];

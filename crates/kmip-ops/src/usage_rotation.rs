@@ -63,13 +63,18 @@ pub(crate) enum Use {
 }
 
 impl Service {
-    /// Counts one server-side Encrypt under `record`'s current version, against its cap.
+    /// Counts one server-side Encrypt under the CMK's current version, against its cap.
     /// A version whose cap is used up (by another node, or a crash's lost block) is rotated
     /// first, and the use is counted against the new one.
-    pub(crate) fn count_encryption(&self, key_id: &str, cap: u64) -> Result<Use, RotationError> {
+    /// `record` is the CMK as the caller read it; later turns read it again.
+    pub(crate) fn count_encryption(&self, record: &CmkRecord, cap: u64) -> Result<Use, RotationError> {
+        let key_id = record.key_id.as_str();
         // A few turns at most: a block is reserved, or a spent version rotates, per turn.
-        for _ in 0..4 {
-            let record = self.cmk(key_id)?;
+        for turn in 0..4 {
+            let record = match turn {
+                0 => std::borrow::Cow::Borrowed(record),
+                _ => std::borrow::Cow::Owned(self.cmk(key_id)?),
+            };
             let version = record.current_uid().ok_or(RotationError::NotFound)?.to_owned();
             if let Some(n) = self.usage.take(&version) {
                 return Ok(Use::Granted { last: n >= cap, version });

@@ -82,8 +82,9 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
     // A CMK with a cap on encryptions per version: count this one (the caller's access to
     // the key was checked just above), which may move it to a newer version.
     let mut last_use = None;
-    if let Some((key_id, cap)) = cmk.as_ref().and_then(|r| Some((r.key_id.clone(), r.policy.max_encryptions?))) {
-        let crate::usage_rotation::Use::Granted { version, last } = ctx.svc.count_encryption(&key_id, cap)?;
+    if let Some((record, cap)) = cmk.as_ref().and_then(|r| Some((r, r.policy.max_encryptions?))) {
+        let crate::usage_rotation::Use::Granted { version, last } = ctx.svc.count_encryption(record, cap)?;
+        let key_id = record.key_id.clone();
         if version != key.uid {
             key = usable_key(ctx, Some(version), CryptographicUsageMask::ENCRYPT)?;
         }
