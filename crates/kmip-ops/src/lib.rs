@@ -15,6 +15,7 @@ mod asymmetric;
 mod certificate;
 mod client;
 mod clock;
+pub mod consumers;
 mod error;
 mod keys;
 mod objects;

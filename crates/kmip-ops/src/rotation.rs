@@ -276,10 +276,14 @@ impl Service {
     fn retire_old_versions(&self, record: &CmkRecord, now: i64) -> Result<Vec<Change>, RotationError> {
         let Some(days) = record.policy.deactivate_after_days else { return Ok(Vec::new()) };
         let mut changes = Vec::new();
+        // A version some client still uses stays Active until it has moved on.
+        let consumers = self.consumers_of(&record.key_id)?;
         // The last two versions are being written by the caller already.
         let keep = record.versions.len().saturating_sub(2);
         for version in &record.versions[..keep] {
-            if now - version.created < i64::from(days) * DAY {
+            if now - version.created < i64::from(days) * DAY
+                || !self.safe_to_retire(record, &consumers, &version.uid, now)
+            {
                 continue;
             }
             if let Some(mut object) = self.store.get(&version.uid)? {

@@ -34,6 +34,9 @@ pub struct ServiceConfig {
     pub max_attributes: usize,
     /// Most objects one Locate may match.
     pub max_locate_results: usize,
+    /// Days without a use after which a client no longer holds a CMK version back from
+    /// retirement ([`crate::consumers`]).
+    pub retire_after_unused_days: u32,
 }
 
 impl Default for ServiceConfig {
@@ -49,6 +52,7 @@ impl Default for ServiceConfig {
             // A key with every KMIP attribute and a few dozen names and groups stays under 200.
             max_attributes: 512,
             max_locate_results: 10_000,
+            retire_after_unused_days: 30,
         }
     }
 }
@@ -66,6 +70,8 @@ pub struct Service {
     pub(crate) metrics: Metrics,
     /// Encryptions this node has reserved for capped CMK versions.
     pub(crate) usage: crate::usage_rotation::UsageCounters,
+    /// The consumer entries this node wrote lately.
+    pub(crate) consumers: crate::consumers::ConsumerCache,
 }
 
 /// What the service counts, for Prometheus.
@@ -152,6 +158,7 @@ impl Service {
             cmk_lock: std::sync::Mutex::new(()),
             metrics: Metrics::default(),
             usage: Default::default(),
+            consumers: Default::default(),
         }
     }
 
@@ -242,6 +249,10 @@ impl Service {
             Ok((payload, uid)) => {
                 if let Some(uid) = &uid {
                     ctx.placeholder = Some(uid.clone());
+                    // Which version each client fetches or uses, for the consumers view.
+                    if matches!(operation, Operation::GET | Operation::ENCRYPT | Operation::DECRYPT) {
+                        self.note_use(ctx.client.subject(), uid);
+                    }
                 }
                 let outcome = ItemOutcome {
                     operation: Some(operation),

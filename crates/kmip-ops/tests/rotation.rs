@@ -40,7 +40,11 @@ fn service(dir: &std::path::Path, clock: &Arc<FakeClock>) -> Service {
 }
 
 fn call(svc: &Service, operation: Operation, payload: RequestPayload) -> ResponsePayload {
-    let client = AuthenticatedClient::for_tests(OWNER);
+    call_as(svc, OWNER, operation, payload)
+}
+
+fn call_as(svc: &Service, identity: &str, operation: Operation, payload: RequestPayload) -> ResponsePayload {
+    let client = AuthenticatedClient::for_tests(identity);
     let request = message(ProtocolVersion::V2_1, vec![(operation, payload)]);
     let (bytes, _) = svc.handle(&client, &request.to_ttlv());
     let mut response = ResponseMessage::from_ttlv(&bytes, &Limits::default()).expect("decodes");
@@ -409,4 +413,58 @@ fn a_block_a_restart_leaves_unused_counts_as_used() {
     let record = svc.cmk(&key_id).expect("cmk");
     assert_eq!(record.versions.len(), 2);
     assert_eq!(used, record.versions[1].uid, "never more than 10 under the first version");
+}
+
+#[test]
+fn consumers_show_each_clients_version_and_an_old_version_retires_once_both_moved_on() {
+    const OTHER: &str = "CN=kmip-client-2,O=kmipd dev PKI";
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir.path(), test_keyring()).expect("store"));
+    // The second client reads the first's keys as an admin would (a backup agent, say).
+    let config = ServiceConfig { admins: vec![OTHER.into()], ..ServiceConfig::default() };
+    let svc = Service::new(store, clock.clone(), config);
+    let key_id = new_cmk(&svc);
+    svc.update_cmk(&key_id, |r, _| {
+        r.policy.deactivate_after_days = Some(1);
+        Ok(())
+    })
+    .expect("opt in");
+    let get = |identity: &str, uid: &str| {
+        call_as(&svc, identity, Operation::GET, RequestPayload::Get(GetRequest::of(uid)));
+    };
+    let version = |n: usize| svc.cmk(&key_id).expect("cmk").versions[n].uid.clone();
+    let state = |uid: &str| {
+        let request = kmip_proto::payload::GetAttributesRequest {
+            unique_identifier: Some(uid.into()),
+            names: vec![kmip_proto::AttributeName::Standard(ttlv::Tag::STATE)],
+        };
+        match call(&svc, Operation::GET_ATTRIBUTES, RequestPayload::GetAttributes(request)) {
+            ResponsePayload::GetAttributes(r) => r.attributes[0].value.value.clone(),
+            other => panic!("{other:?}"),
+        }
+    };
+    let active = ttlv::Value::Enumeration(kmip_proto::dict::State::ACTIVE.0);
+
+    get(OWNER, &version(0));
+    get(OTHER, &version(0));
+    clock.advance_days(30);
+    assert_eq!(svc.rotation_sweep(10).expect("sweep"), 1);
+    get(OWNER, &version(1)); // the first client moves on; the second keeps to version 1
+    clock.advance_days(29);
+    get(OTHER, &version(0));
+    let consumers = svc.consumers_of(&key_id).expect("consumers");
+    let seen: Vec<(&str, i32)> = consumers.iter().map(|c| (c.identity.as_str(), c.generation)).collect();
+    assert_eq!(seen, [(OWNER, 2), (OTHER, 1)]);
+    let record = svc.cmk(&key_id).expect("cmk");
+    assert!(!svc.safe_to_retire(&record, &consumers, &version(0), clock.now()), "the second client uses it");
+    clock.advance_days(1);
+    assert_eq!(svc.rotation_sweep(10).expect("sweep"), 1);
+    assert_eq!(state(&version(0)), active, "version 1 waits for the second client");
+
+    get(OTHER, &version(2)); // now both have moved on
+    clock.advance_days(30);
+    assert_eq!(svc.rotation_sweep(10).expect("sweep"), 1);
+    assert_eq!(state(&version(0)), ttlv::Value::Enumeration(kmip_proto::dict::State::DEACTIVATED.0));
+    assert_eq!(state(&version(2)), active, "the version a client uses stays");
 }

@@ -194,6 +194,14 @@ pub struct RotationConfig {
     /// Seconds between sweeps for due keys. Intervals are days, so a minute is plenty.
     #[serde(default = "default_sweep_secs")]
     pub sweep_interval_secs: u64,
+    /// Days without a use after which a client no longer holds a key version back from
+    /// retirement (`GET /v1/keys/{key_id}/consumers`, and the opt-in deactivation).
+    #[serde(default = "default_retire_days")]
+    pub retire_after_unused_days: u32,
+}
+
+fn default_retire_days() -> u32 {
+    30
 }
 
 fn default_sweep_secs() -> u64 {
@@ -202,7 +210,7 @@ fn default_sweep_secs() -> u64 {
 
 impl Default for RotationConfig {
     fn default() -> Self {
-        RotationConfig { sweep_interval_secs: default_sweep_secs() }
+        RotationConfig { sweep_interval_secs: default_sweep_secs(), retire_after_unused_days: default_retire_days() }
     }
 }
 

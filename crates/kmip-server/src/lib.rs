@@ -91,6 +91,7 @@ impl Server {
             max_batch_items: l.max_batch_items,
             max_attributes: l.max_attributes,
             max_locate_results: l.max_locate_results,
+            retire_after_unused_days: config.rotation.retire_after_unused_days,
             ..ServiceConfig::default()
         };
         let store = opened.store;

@@ -95,6 +95,7 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .route("/openapi.json", get(|| async { ([("content-type", "application/json")], OPENAPI) }))
         .route("/v1/keys/{key_id}/versions", get(versions))
         .route("/v1/keys/{key_id}/policy", put(set_policy))
+        .route("/v1/keys/{key_id}/consumers", get(clients::consumers))
         .route("/v1/rotation/schedule", get(schedule::schedule))
         .route("/v1/clients", get(clients::clients))
         .route("/", post(aws::handle))

@@ -11,6 +11,7 @@ mod certificates;
 mod clients;
 mod cluster;
 mod conformance;
+mod consumers;
 mod crash;
 mod durability;
 mod framing;
