@@ -7,5 +7,6 @@
 mod client;
 pub mod commands;
 pub mod profile;
+pub mod side_api;
 
 pub use client::{Client, ClientError, Endpoint, tls_config};

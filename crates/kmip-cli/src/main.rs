@@ -56,6 +56,16 @@ struct Connection {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The client health registry of a kmipd node (its HTTPS side API, an operator token):
+    /// each client identity's KMIP versions, last success, last error, certificate expiry.
+    Clients {
+        /// The side API's base URL; its certificate must verify against the CA.
+        #[arg(long, env = "KMIPCTL_API", default_value = "https://localhost:8000")]
+        api: String,
+        /// An operator token (`operator = true` in the server's `[[http.tokens]]`).
+        #[arg(long, env = "KMIPCTL_TOKEN", hide_env_values = true)]
+        token: String,
+    },
     /// The protocol versions the server speaks.
     Discover,
     /// The operations and object types the server supports.
@@ -239,6 +249,22 @@ fn main() -> ExitCode {
         clap_complete::generate(shell, &mut Cli::command(), "kmipctl", &mut std::io::stdout());
         return ExitCode::SUCCESS;
     }
+    if let Command::Clients { api, token } = &cli.command {
+        return match clients(&cli.connection, api, token) {
+            Ok(page) if cli.json => {
+                println!("{page}");
+                ExitCode::SUCCESS
+            }
+            Ok(page) => {
+                print!("{}", kmip_cli::side_api::clients_table(&page));
+                ExitCode::SUCCESS
+            }
+            Err(error) => {
+                eprintln!("kmipctl: {error}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     match run(&cli) {
         Ok(value) => {
             print(&value, cli.json);
@@ -265,6 +291,14 @@ fn endpoint(c: &Connection) -> Result<Endpoint, String> {
         key: file(&c.key, profile.key, "key")?,
         ca: file(&c.ca, profile.ca, "ca")?,
     })
+}
+
+/// `kmipctl clients`: the side API's `GET /v1/clients`, the server verified against the
+/// same CA as for KMIP.
+fn clients(c: &Connection, api: &str, token: &str) -> Result<Value, String> {
+    let profile = c.profile.as_deref().map(Profile::read).transpose()?.unwrap_or_default();
+    let ca = c.ca.clone().or(profile.ca).ok_or("no ca: pass --ca, set KMIPCTL_CA, or use --profile")?;
+    kmip_cli::side_api::get(api, "/v1/clients", token, &ca)
 }
 
 fn read_input(path: &Path) -> Result<Vec<u8>, String> {
@@ -391,7 +425,7 @@ fn run(cli: &Cli) -> Result<Value, String> {
                 (days, _) => commands::rotation_set(c, uid, *days).map_err(refused)?,
             }
         }
-        Command::Completions { .. } => unreachable!("handled before connecting"),
+        Command::Completions { .. } | Command::Clients { .. } => unreachable!("handled before connecting"),
     })
 }
 

@@ -183,3 +183,22 @@ fn kmipctl_reads_a_profile_and_refuses_a_wrong_identity() {
     assert!(completions.status.success());
     assert!(String::from_utf8_lossy(&completions.stdout).contains("kmipctl"));
 }
+
+#[test]
+fn kmipctl_clients_shows_the_registry_over_the_side_api() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let server = Kmipd::spawn(kmipd_beside(env!("CARGO_BIN_EXE_kmipctl")).to_str().expect("a path"), dir.path());
+    let ctl = Ctl { server: &server, identity: "client" };
+    ctl.json(&["create", "--name", "registry"]);
+    let api = format!("https://localhost:{}", server.http_addr.port());
+    let page = ctl.json(&["clients", "--api", &api, "--token", "dev-token"]);
+    let clients = page["clients"].as_array().expect("clients");
+    assert!(clients.iter().any(|c| c["identity"].as_str().is_some_and(|i| i.contains("kmip-client-1"))), "{page}");
+    let table = ctl.run(&["clients", "--api", &api, "--token", "dev-token"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(table.status.success() && text.starts_with("IDENTITY") && text.contains("kmip-client-1"), "{text}");
+    // A token that is not the operator's gets the side API's refusal, and kmipctl says so.
+    let refused = ctl.run(&["clients", "--api", &api, "--token", "not-a-token"]);
+    assert!(!refused.status.success(), "no token, no registry");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("401"), "{}", String::from_utf8_lossy(&refused.stderr));
+}
