@@ -4,14 +4,16 @@
 //! last use of the CMK is that version within the last `retire_after_unused_days`, and the
 //! opt-in deactivation of old versions waits for that.
 //!
-//! Coarse and cheap: a node writes a client's entry for a CMK only when the client moves to
-//! another version, or once an hour while it keeps using the same one; between those, a use
-//! costs a map lookup. The entries of one CMK are one side-API record (`consumers/<key id>`),
-//! sealed like any; concurrent writers on different nodes may each drop the other's newest
-//! entry for an hour at most, which only delays retirement.
+//! Coarse and cheap: at most one durable write per client, CMK and hour. A use updates this
+//! node's entry in memory (a map lookup); the entry is written when it is the first of its
+//! hour, and otherwise by [`Service::flush_consumers`], which the server calls between
+//! sweeps, once its hour has passed. This node's view merges what it has not written yet. The
+//! entries of one CMK are one side-API record (`consumers/<key id>`), sealed like any;
+//! concurrent writers on different nodes may each drop the other's newest entry until its
+//! next write, which only delays retirement.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use kmip_keystore::{Change, CmkRecord};
 use serde::{Deserialize, Serialize};
@@ -29,74 +31,161 @@ pub struct Consumer {
     pub version: String,
     /// That version's Rotate Generation (from 1).
     pub generation: i32,
-    /// When, in seconds since the epoch (to the hour: uses within the hour are not written).
+    /// When, in seconds since the epoch.
     pub last_used: i64,
 }
 
-/// Seconds between two writes of the same client, CMK and version.
 const HOUR: i64 = 3_600;
+/// Objects whose CMK (or lack of one) this node remembers; past it, the memory starts over.
+const OBJECTS_REMEMBERED: usize = 100_000;
 
 fn record_name(key_id: &str) -> String {
     format!("consumers/{key_id}")
 }
 
-/// What this node last wrote, by (identity, version): the version's CMK and the hour.
+/// One client's use of one CMK, as this node knows it.
+#[derive(Debug, Clone)]
+struct Entry {
+    consumer: Consumer,
+    /// The hour of this entry's last durable write; `None` before the first.
+    written: Option<i64>,
+    /// Whether it changed since that write.
+    dirty: bool,
+}
+
+/// This node's entries, by (identity, key id), and what it knows of objects' CMKs.
 #[derive(Debug, Default)]
 pub(crate) struct ConsumerCache {
-    written: Mutex<HashMap<(String, String), i64>>,
+    entries: Mutex<HashMap<(String, String), Entry>>,
+    /// Object UID → its CMK's key id and its generation (`None`: no CMK's version).
+    objects: Mutex<HashMap<String, Option<(String, i32)>>>,
     /// Serialises this node's read-modify-writes of consumer records.
     writing: Mutex<()>,
 }
 
-impl ConsumerCache {
-    fn written(&self) -> std::sync::MutexGuard<'_, HashMap<(String, String), i64>> {
-        // A cache: a poisoned one is still a usable one.
-        self.written.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+/// Caches and counters only: a poisoned lock still guards usable data.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Service {
     /// Notes that `identity` used the object `uid` (Get, Encrypt, Decrypt succeeded). Does
     /// nothing for objects that are no CMK's version. Never fails the operation: a write that
-    /// fails is logged, and tried again at the next use.
+    /// fails is logged, and tried again at the next flush.
     pub(crate) fn note_use(&self, identity: &str, uid: &str) {
         let now = self.clock.now();
-        let key = (identity.to_owned(), uid.to_owned());
-        if self.consumers.written().get(&key).is_some_and(|at| now - at < HOUR) {
-            return;
-        }
-        match self.write_use(identity, uid, now) {
-            Ok(()) => {
-                self.consumers.written().insert(key, now);
-            }
-            Err(e) => tracing::warn!(error = %e, "recording a key consumer failed"),
-        }
-    }
-
-    fn write_use(&self, identity: &str, uid: &str, now: i64) -> Result<(), RotationError> {
-        let Some(object) = self.store.get(uid)? else { return Ok(()) };
-        let Some(key_id) = cmk_of(&object) else { return Ok(()) };
-        let generation = match object.first(Tag::ROTATE_GENERATION).map(|a| &a.value.value) {
-            Some(Value::Integer(g)) => *g,
-            _ => 0,
+        let Some((key_id, generation)) = self.cmk_version(uid) else { return };
+        let consumer = Consumer { identity: identity.to_owned(), version: uid.to_owned(), generation, last_used: now };
+        let due = {
+            let mut entries = lock(&self.consumers.entries);
+            let entry = entries.entry((identity.to_owned(), key_id.clone())).or_insert(Entry {
+                consumer: consumer.clone(),
+                written: None,
+                dirty: true,
+            });
+            entry.consumer = consumer;
+            entry.dirty = true;
+            // The first use of an hour is written at once; later ones wait for a flush.
+            (entry.written != Some(now / HOUR)).then(|| entry.clone())
         };
-        let _guard = self.consumers.writing.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut consumers = self.consumers_of(&key_id)?;
-        consumers.retain(|c| c.identity != identity);
-        consumers.push(Consumer { identity: identity.to_owned(), version: uid.to_owned(), generation, last_used: now });
-        consumers.sort_by(|a, b| a.identity.cmp(&b.identity));
-        let value = serde_json::to_vec(&consumers).map_err(|e| RotationError::BadParameter(e.to_string()))?;
-        self.store.commit(vec![Change::PutMeta { key: record_name(&key_id), value }])?;
-        Ok(())
+        if let Some(entry) = due {
+            self.write_entries(&key_id, &[entry.consumer], now);
+        }
     }
 
-    /// Every client's last use of the CMK `key_id`, by identity.
-    pub fn consumers_of(&self, key_id: &str) -> Result<Vec<Consumer>, RotationError> {
+    /// Writes the entries whose hour has passed since their last write and that changed
+    /// since; the server calls it between sweeps (and at shutdown, with `all`).
+    pub fn flush_consumers(&self, all: bool) {
+        let now = self.clock.now();
+        let due: Vec<(String, Consumer)> = lock(&self.consumers.entries)
+            .iter()
+            .filter(|(_, e)| e.dirty && (all || e.written != Some(now / HOUR)))
+            .map(|((_, key_id), e)| (key_id.clone(), e.consumer.clone()))
+            .collect();
+        let mut by_key: HashMap<String, Vec<Consumer>> = HashMap::new();
+        for (key_id, consumer) in due {
+            by_key.entry(key_id).or_default().push(consumer);
+        }
+        for (key_id, consumers) in by_key {
+            self.write_entries(&key_id, &consumers, now);
+        }
+    }
+
+    /// Merges `consumers` into the CMK's record, durably; marks them written.
+    fn write_entries(&self, key_id: &str, consumers: &[Consumer], now: i64) {
+        let result = (|| -> Result<(), RotationError> {
+            let _guard = lock(&self.consumers.writing);
+            let mut stored = self.stored_consumers(key_id)?;
+            for c in consumers {
+                stored.retain(|s| s.identity != c.identity);
+                stored.push(c.clone());
+            }
+            stored.sort_by(|a, b| a.identity.cmp(&b.identity));
+            let value = serde_json::to_vec(&stored).map_err(|e| RotationError::BadParameter(e.to_string()))?;
+            self.store.commit(vec![Change::PutMeta { key: record_name(key_id), value }])?;
+            Ok(())
+        })();
+        match result {
+            Ok(()) => {
+                let mut entries = lock(&self.consumers.entries);
+                for c in consumers {
+                    if let Some(e) = entries.get_mut(&(c.identity.clone(), key_id.to_owned())) {
+                        e.written = Some(now / HOUR);
+                        // Still dirty if a newer use came in meanwhile.
+                        e.dirty = e.consumer != *c;
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(key_id, error = %e, "recording key consumers failed"),
+        }
+    }
+
+    /// The CMK `uid` is a version of, and its generation; remembered.
+    fn cmk_version(&self, uid: &str) -> Option<(String, i32)> {
+        if let Some(known) = lock(&self.consumers.objects).get(uid) {
+            return known.clone();
+        }
+        let object = self.store.get(uid).ok()??;
+        let known = cmk_of(&object).map(|key_id| {
+            let generation = match object.first(Tag::ROTATE_GENERATION).map(|a| &a.value.value) {
+                Some(Value::Integer(g)) => *g,
+                _ => 0,
+            };
+            (key_id, generation)
+        });
+        let mut objects = lock(&self.consumers.objects);
+        if objects.len() >= OBJECTS_REMEMBERED {
+            objects.clear();
+        }
+        objects.insert(uid.to_owned(), known.clone());
+        known
+    }
+
+    fn stored_consumers(&self, key_id: &str) -> Result<Vec<Consumer>, RotationError> {
         match self.store.meta(&record_name(key_id))? {
             Some(bytes) => serde_json::from_slice(&bytes)
                 .map_err(|e| RotationError::BadParameter(format!("the consumer record is unreadable: {e}"))),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Every client's last use of the CMK `key_id`, by identity: the durable record, with
+    /// what this node has seen since.
+    pub fn consumers_of(&self, key_id: &str) -> Result<Vec<Consumer>, RotationError> {
+        let mut consumers = self.stored_consumers(key_id)?;
+        for ((_, entry_key), entry) in lock(&self.consumers.entries).iter() {
+            if entry_key != key_id {
+                continue;
+            }
+            match consumers.iter_mut().find(|c| c.identity == entry.consumer.identity) {
+                // Not yet written, or newer than what is: this node's is the latest use.
+                Some(c) if entry.dirty || c.last_used < entry.consumer.last_used => *c = entry.consumer.clone(),
+                Some(_) => {}
+                None => consumers.push(entry.consumer.clone()),
+            }
+        }
+        consumers.sort_by(|a, b| a.identity.cmp(&b.identity));
+        Ok(consumers)
     }
 
     /// Whether no client's last use of `record` is `version` within the last

@@ -468,3 +468,27 @@ fn consumers_show_each_clients_version_and_an_old_version_retires_once_both_move
     assert_eq!(state(&version(0)), ttlv::Value::Enumeration(kmip_proto::dict::State::DEACTIVATED.0));
     assert_eq!(state(&version(2)), active, "the version a client uses stays");
 }
+
+#[test]
+fn a_client_switching_versions_within_the_hour_is_written_once_that_hour() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let store: Arc<dyn KeyStore> = Arc::new(SledStore::open(dir.path(), test_keyring()).expect("store"));
+    let svc = Service::new(store.clone(), clock.clone(), ServiceConfig::default());
+    // A second node on the same store sees only what was written.
+    let other_node = Service::new(store, clock.clone(), ServiceConfig::default());
+    let key_id = new_cmk(&svc);
+    let version = |n: usize| svc.cmk(&key_id).expect("cmk").versions[n].uid.clone();
+    let written = || other_node.consumers_of(&key_id).expect("consumers")[0].version.clone();
+    key_bytes(&svc, &version(0));
+    assert_eq!(written(), version(0), "the first use of the hour is written at once");
+    svc.rotate_cmk(&key_id, VersionOrigin::OnDemand).expect("rotate");
+    key_bytes(&svc, &version(1));
+    assert_eq!(written(), version(0), "a second use within the hour waits");
+    assert_eq!(svc.consumers_of(&key_id).expect("consumers")[0].version, version(1), "this node knows");
+    svc.flush_consumers(false);
+    assert_eq!(written(), version(0), "a flush within the hour writes nothing");
+    clock.0.fetch_add(3_600, Ordering::SeqCst);
+    svc.flush_consumers(false);
+    assert_eq!(written(), version(1), "the next hour's flush writes it");
+}

@@ -1,4 +1,5 @@
-//! The rotation scheduler: sweeps the due-time index for CMKs whose rotation is due.
+//! The rotation scheduler: sweeps the due-time index for CMKs whose rotation is due (and, on
+//! every node, writes the key-consumer entries held back for their hour).
 //!
 //! On a store this node owns alone (sled), it always runs. On a store several nodes share
 //! (PostgreSQL), it runs on the one node that holds the `rotation-scheduler` lease, renewed
@@ -51,6 +52,8 @@ impl Scheduler {
                 _ = shutdown.changed() => break,
                 _ = ticks.tick() => {}
             }
+            // Every node writes the key-consumer entries it has held back for their hour.
+            self.flush_consumers(false).await;
             if !self.hold(&holder, self.lease).await {
                 continue;
             }
@@ -70,8 +73,16 @@ impl Scheduler {
                 }
             }
         }
+        self.flush_consumers(true).await;
         if self.lease.is_some() && self.leading.load(Ordering::Relaxed) {
             self.hold(&holder, Some(Duration::ZERO)).await;
+        }
+    }
+
+    async fn flush_consumers(&self, all: bool) {
+        let service = self.service.clone();
+        if tokio::task::spawn_blocking(move || service.flush_consumers(all)).await.is_err() {
+            tracing::error!("writing key consumers panicked");
         }
     }
 
