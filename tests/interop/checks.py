@@ -25,3 +25,19 @@ def check(label, condition):
         print("FAIL " + label)
         sys.exit(1)
     print("ok   " + label)
+
+
+def pykmip_client(port, certs, version):
+    """PyKMIP's ProxyKmipClient for the dev PKI's first identity, opened, at `version` ("1.2")."""
+    from kmip.pie.client import ProxyKmipClient
+
+    client = ProxyKmipClient(
+        hostname="127.0.0.1",
+        port=port,
+        cert=certs + "/client.pem",
+        key=certs + "/client.key",
+        ca=certs + "/ca.pem",
+        kmip_version=pykmip_versions()[version],
+    )
+    client.open()
+    return client

@@ -11,9 +11,8 @@ import argparse
 
 from kmip.core import enums
 from kmip.pie import objects
-from kmip.pie.client import ProxyKmipClient
 
-from checks import check, pykmip_versions
+from checks import check, pykmip_client, pykmip_versions
 
 VERSIONS = pykmip_versions()
 
@@ -27,15 +26,7 @@ def main():
     v = args.version
     crypto_ops = v not in ("1.0", "1.1")  # Encrypt, Decrypt and MAC arrived in KMIP 1.2
 
-    client = ProxyKmipClient(
-        hostname="127.0.0.1",
-        port=args.port,
-        cert=args.certs + "/client.pem",
-        key=args.certs + "/client.key",
-        ca=args.certs + "/ca.pem",
-        kmip_version=VERSIONS[v],
-    )
-    client.open()
+    client = pykmip_client(args.port, args.certs, v)
     name = "pykmip-interop-" + v
     mask = [enums.CryptographicUsageMask.ENCRYPT, enums.CryptographicUsageMask.DECRYPT]
     uid = client.create(enums.CryptographicAlgorithm.AES, 256, name=name, cryptographic_usage_mask=mask)

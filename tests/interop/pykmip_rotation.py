@@ -20,9 +20,8 @@ import time
 from kmip.core import enums, exceptions, objects, primitives, utils
 from kmip.core.factories.payloads import response as response_factory
 from kmip.core.messages import payloads
-from kmip.pie.client import ProxyKmipClient
 
-from checks import check
+from checks import check, pykmip_client
 
 DAY = 86400
 
@@ -81,15 +80,7 @@ def main():
     parser.add_argument("--certs", required=True)
     parser.add_argument("--offset-file", required=True)
     args = parser.parse_args()
-    client = ProxyKmipClient(
-        hostname="127.0.0.1",
-        port=args.port,
-        cert=args.certs + "/client.pem",
-        key=args.certs + "/client.key",
-        ca=args.certs + "/ca.pem",
-        kmip_version=enums.KMIPVersion.KMIP_1_2,
-    )
-    client.open()
+    client = pykmip_client(args.port, args.certs, "1.2")
     name = "pykmip-x-rotate"
     uid = client.create(enums.CryptographicAlgorithm.AES, 256, name=name)
     client.activate(uid)

@@ -138,17 +138,6 @@ fn retryable(e: &postgres::Error) -> bool {
     matches!(e.code(), Some(c) if *c == SqlState::T_R_SERIALIZATION_FAILURE || *c == SqlState::T_R_DEADLOCK_DETECTED)
 }
 
-fn decode(keyring: &Keyring, uid: &str, record: &[u8]) -> Result<StoredObject, StoreError> {
-    let opened = keyring.open(Domain::Object, uid, record)?;
-    StoredObject::from_bytes(opened.plain.secret_bytes())
-        .map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
-}
-
-fn encode(keyring: &Keyring, object: &StoredObject) -> Result<Vec<u8>, StoreError> {
-    let plain = kmip_proto::SecretBytes::new(object.to_bytes());
-    keyring.seal(Domain::Object, &object.uid, plain.secret_bytes())
-}
-
 fn revision(record: &CmkRecord) -> Result<i64, StoreError> {
     revision_of(record.revision)
 }
@@ -253,7 +242,9 @@ impl PostgresStore {
         let first = store.conn()?.query_opt("SELECT uid, record FROM kmip_objects LIMIT 1", &[]).map_err(backend)?;
         if let Some(row) = first {
             let (uid, record): (String, Vec<u8>) = (row.get(0), row.get(1));
-            decode(&store.keyring, &uid, &record)
+            store
+                .keyring
+                .open_object(&uid, &record)
                 .map_err(|e| StoreError::Backend(format!("the configured root keys do not open this database: {e}")))?;
         }
         Ok(store)
@@ -327,7 +318,7 @@ impl PostgresStore {
     fn apply(keyring: &Keyring, tx: &mut Transaction<'_>, change: &Change) -> Result<(), Failure> {
         match change {
             Change::Insert(object) => {
-                let record = encode(keyring, object)?;
+                let record = keyring.seal_object(object)?;
                 let n = tx.execute(
                     "INSERT INTO kmip_objects (uid, record, revision) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                     &[&object.uid, &record, &revision_of(object.revision)?],
@@ -339,7 +330,7 @@ impl PostgresStore {
             }
             Change::Update(object) => {
                 let updated = object.updated();
-                let record = encode(keyring, &updated)?;
+                let record = keyring.seal_object(&updated)?;
                 let (read, next) = (revision_of(object.revision)?, revision_of(updated.revision)?);
                 let n = tx.execute(
                     "UPDATE kmip_objects SET record = $2, revision = $3 WHERE uid = $1 AND revision = $4",
@@ -449,7 +440,7 @@ const RESEAL_OBJECTS: u8 = b'o';
 impl KeyStore for PostgresStore {
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         let row = self.conn()?.query_opt("SELECT record FROM kmip_objects WHERE uid = $1", &[&uid]).map_err(backend)?;
-        row.map(|row| decode(&self.keyring, uid, &row.get::<_, Vec<u8>>(0))).transpose()
+        row.map(|row| self.keyring.open_object(uid, &row.get::<_, Vec<u8>>(0))).transpose()
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {

@@ -111,6 +111,19 @@ impl Keyring {
         [domain.label(), &[0], name.as_bytes()].concat()
     }
 
+    /// Seals an object's record (its stored TTLV) under the current key.
+    pub(crate) fn seal_object(&self, object: &crate::StoredObject) -> Result<Vec<u8>, StoreError> {
+        let plain = SecretBytes::new(object.to_bytes());
+        self.seal(Domain::Object, &object.uid, plain.secret_bytes())
+    }
+
+    /// Opens the record of the object `uid`.
+    pub(crate) fn open_object(&self, uid: &str, record: &[u8]) -> Result<crate::StoredObject, StoreError> {
+        let opened = self.open(Domain::Object, uid, record)?;
+        crate::StoredObject::from_bytes(opened.plain.secret_bytes())
+            .map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
+    }
+
     /// Seals `plain` under the current key.
     pub(crate) fn seal(&self, domain: Domain, name: &str, plain: &[u8]) -> Result<Vec<u8>, StoreError> {
         let mut nonce = [0u8; NONCE_LEN];

@@ -72,17 +72,6 @@ fn decode_cmk(key_id: &str, bytes: &[u8]) -> Result<CmkRecord, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt { uid: key_id.to_owned(), reason: e.to_string() })
 }
 
-fn decode(keyring: &Keyring, uid: &str, record: &[u8]) -> Result<StoredObject, StoreError> {
-    let opened = keyring.open(Domain::Object, uid, record)?;
-    StoredObject::from_bytes(opened.plain.secret_bytes())
-        .map_err(|e| StoreError::Corrupt { uid: uid.to_owned(), reason: e.to_string() })
-}
-
-fn encode(keyring: &Keyring, object: &StoredObject) -> Result<Vec<u8>, StoreError> {
-    let plain = kmip_proto::SecretBytes::new(object.to_bytes());
-    keyring.seal(Domain::Object, &object.uid, plain.secret_bytes())
-}
-
 fn meta_key(key: &str) -> Vec<u8> {
     [&[META_PREFIX][..], key.as_bytes()].concat()
 }
@@ -127,7 +116,7 @@ impl SledStore {
         if let Some(entry) = store.tree.scan_prefix([OBJECT_PREFIX]).next() {
             let (k, v) = entry.map_err(backend)?;
             let uid = String::from_utf8_lossy(&k[1..]).into_owned();
-            decode(&store.keyring, &uid, &v).map_err(|e| {
+            store.keyring.open_object(&uid, &v).map_err(|e| {
                 StoreError::Backend(format!("the configured root keys do not open this data directory: {e}"))
             })?;
         }
@@ -157,7 +146,7 @@ impl SledStore {
                 return Err(abort(StoreError::Backend(format!("object {} vanished", object.uid))));
             }
             (Some(old), true) => {
-                let old = decode(keyring, &object.uid, &old).map_err(abort)?;
+                let old = keyring.open_object(&object.uid, &old).map_err(abort)?;
                 object.check_revision(&old).map_err(abort)?;
                 for index in IndexKey::all_for(&old) {
                     tx.remove(index.entry(&old.uid))?;
@@ -167,7 +156,7 @@ impl SledStore {
             }
             (None, false) => object,
         };
-        tx.insert(key, encode(keyring, object).map_err(abort)?)?;
+        tx.insert(key, keyring.seal_object(object).map_err(abort)?)?;
         for index in IndexKey::all_for(object) {
             tx.insert(index.entry(&object.uid), &[][..])?;
         }
@@ -212,7 +201,7 @@ impl SledStore {
 impl KeyStore for SledStore {
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
         match self.tree.get(object_key(uid)).map_err(backend)? {
-            Some(bytes) => decode(&self.keyring, uid, &bytes).map(Some),
+            Some(bytes) => self.keyring.open_object(uid, &bytes).map(Some),
             None => Ok(None),
         }
     }

@@ -12,13 +12,7 @@ fn boto3_reads_and_drives_rotation_through_the_aws_shaped_routes() {
     let Some(python) = python("boto3 against the AWS-shaped routes") else { return };
     let dir = tempfile::tempdir().expect("temp dir");
     let server = kmipd(&dir);
-    let token = ("X-Auth-Token", "dev-token");
-    let post = |action: &str, body: Value| -> Value {
-        let (status, text) =
-            server.http_request("POST", &format!("/v1.0/dev-project/kms/{action}"), &[token], &body.to_string());
-        assert_eq!(status, 200, "{action}: {text}");
-        serde_json::from_str(&text).expect("JSON")
-    };
+    let post = |action: &str, body| crate::support::kms(&server, action, body);
     let made = post("create-key", json!({"key_alias": "aws-shaped"}));
     let key_id = made["key_info"]["key_id"].as_str().expect("a key id").to_owned();
     post("enable-key-rotation", json!({"key_id": key_id}));

@@ -4,15 +4,9 @@
 use serde_json::{Value, json};
 
 use crate::support::kmipd;
+use crate::support::kms as post;
 
 const TOKEN: (&str, &str) = ("X-Auth-Token", "dev-token");
-
-fn post(server: &kmip_test_support::Kmipd, action: &str, body: Value) -> Value {
-    let (status, text) =
-        server.http_request("POST", &format!("/v1.0/dev-project/kms/{action}"), &[TOKEN], &body.to_string());
-    assert_eq!(status, 200, "{action}: {text}");
-    serde_json::from_str(&text).expect("JSON")
-}
 
 #[test]
 fn the_calendar_lists_a_projects_rotating_keys_soonest_first() {

@@ -7,22 +7,15 @@ use std::time::{Duration, Instant};
 
 use kmip_proto::ProtocolVersion;
 use kmip_test_support::{Kmipd, config_with, postgres};
-use serde_json::{Value, json};
+use serde_json::json;
 
+use crate::support::kms as post;
 use crate::support::{create_key, key_bytes};
 
-const TOKEN: (&str, &str) = ("X-Auth-Token", "dev-token");
 /// The scheduler lease, in seconds: short, so that the takeover shows within the test.
 const LEASE_SECS: u64 = 3;
 /// Enough CMKs that one sweep takes a while.
 const CMKS: usize = 600;
-
-fn post(server: &Kmipd, action: &str, body: Value) -> Value {
-    let (status, text) =
-        server.http_request("POST", &format!("/v1.0/dev-project/kms/{action}"), &[TOKEN], &body.to_string());
-    assert_eq!(status, 200, "{action}: {text}");
-    serde_json::from_str(&text).expect("JSON")
-}
 
 fn count(db: &mut ::postgres::Client, sql: &str) -> i64 {
     db.query_one(sql, &[]).expect("a count").get(0)

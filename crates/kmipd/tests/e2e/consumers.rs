@@ -18,12 +18,7 @@ fn the_consumers_list_shows_each_clients_version_and_retirement_waits_for_both()
     let access = "[access]\nadmins = [\"O=kmipd dev PKI, CN=kmip-client-2\"]\n\n";
     std::fs::write(&config, config_with(&[("[access]", access)])).expect("config");
     let server = Kmipd::spawn_config(env!("CARGO_BIN_EXE_kmipd"), &config, &dir.path().join("data"), &[]);
-    let post = |action: &str, body: Value| -> Value {
-        let (status, text) =
-            server.http_request("POST", &format!("/v1.0/dev-project/kms/{action}"), &[TOKEN], &body.to_string());
-        assert_eq!(status, 200, "{action}: {text}");
-        serde_json::from_str(&text).expect("JSON")
-    };
+    let post = |action: &str, body| crate::support::kms(&server, action, body);
     let made = post("create-key", json!({"key_alias": "consumed"}));
     let key_id = made["key_info"]["key_id"].as_str().expect("a key id").to_owned();
     let view = || -> Value {

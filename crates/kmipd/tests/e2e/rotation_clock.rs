@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use kmip_test_support::{Kmipd, certs, config_with};
 use serde_json::{Value, json};
 
+use crate::support::kms as post;
 use crate::support::{python, run_driver};
 
 const TOKEN: (&str, &str) = ("X-Auth-Token", "dev-token");
@@ -26,13 +27,6 @@ fn config(dir: &Path, offset: &Path, sweep_secs: u64) -> std::path::PathBuf {
     let path = dir.join(format!("clock-{sweep_secs}.toml"));
     std::fs::write(&path, text).expect("config");
     path
-}
-
-fn post(server: &Kmipd, action: &str, body: Value) -> Value {
-    let (status, text) =
-        server.http_request("POST", &format!("/v1.0/dev-project/kms/{action}"), &[TOKEN], &body.to_string());
-    assert_eq!(status, 200, "{action}: {text}");
-    serde_json::from_str(&text).expect("JSON")
 }
 
 /// A gauge's value in `/metrics`.

@@ -79,3 +79,16 @@ pub(crate) fn run_driver(python: &std::ffi::OsStr, script: &str, args: &[String]
     );
     stdout
 }
+
+/// `POST /v1.0/dev-project/kms/{action}` on the side API with the dev token; expects 200 and
+/// returns the JSON answer.
+pub(crate) fn kms(server: &Kmipd, action: &str, body: serde_json::Value) -> serde_json::Value {
+    let (status, text) = server.http_request(
+        "POST",
+        &format!("/v1.0/dev-project/kms/{action}"),
+        &[("X-Auth-Token", "dev-token")],
+        &body.to_string(),
+    );
+    assert_eq!(status, 200, "{action}: {text}");
+    serde_json::from_str(&text).expect("JSON")
+}
