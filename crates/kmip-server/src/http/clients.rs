@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use kmip_ops::rfc3339;
 use serde_json::{Value, json};
 
-use super::{AppState, token_project};
+use super::{AppState, token_config, token_project};
 
 /// Objects counted per identity at most: the count reads the owner index, and past this
 /// many the answer says "at least".
@@ -18,8 +18,7 @@ const KEYS_COUNTED: usize = 100_000;
 /// Every client identity this node has served: versions, last success, last failure,
 /// certificate expiry, requests, and the keys it owns.
 pub(crate) async fn clients(State(state): State<Arc<AppState>>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
-    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok());
-    let Some(token) = token.and_then(|t| state.http.tokens.iter().find(|c| c.token.matches(t))) else {
+    let Some(token) = token_config(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
     };
     if !token.operator {

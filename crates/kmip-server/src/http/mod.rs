@@ -117,10 +117,15 @@ pub(crate) fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
+/// The configured token an `X-Auth-Token` header carries.
+fn token_config<'a>(state: &'a AppState, headers: &HeaderMap) -> Option<&'a crate::config::TokenConfig> {
+    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok())?;
+    state.http.tokens.iter().find(|t| t.token.matches(token))
+}
+
 /// The project an `X-Auth-Token` acts for.
 fn token_project(state: &AppState, headers: &HeaderMap) -> Option<String> {
-    let token = headers.get("x-auth-token").and_then(|v| v.to_str().ok())?;
-    state.http.tokens.iter().find(|t| t.token.matches(token)).map(|t| t.project.clone())
+    token_config(state, headers).map(|t| t.project.clone())
 }
 
 /// `PUT /v1/keys/{key_id}/policy` with any of `{"deactivate_after_days": 90 | null,

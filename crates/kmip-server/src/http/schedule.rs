@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, StatusCode};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AppState, token_project};
+use super::{AppState, token_config};
 
 /// The query string.
 #[derive(Debug, Deserialize)]
@@ -50,9 +50,11 @@ pub(crate) async fn schedule(
     headers: HeaderMap,
     query: Result<Query<ScheduleQuery>, QueryRejection>,
 ) -> (StatusCode, Json<Value>) {
-    let Some(project) = token_project(&state, &headers) else {
+    let Some(token) = token_config(&state, &headers) else {
         return (StatusCode::UNAUTHORIZED, Json(json!({"error": "an X-Auth-Token is required"})));
     };
+    // A project's token sees its project's keys; an operator's, the whole fleet's.
+    let (project, fleet) = (token.project.clone(), token.operator);
     // A query string that does not parse (a field twice, a limit that is no number) gets the
     // same JSON error as any other bad request.
     let Ok(Query(query)) = query else {
@@ -72,7 +74,7 @@ pub(crate) async fn schedule(
     };
     let service = state.service.clone();
     let page = tokio::task::spawn_blocking(move || {
-        service.rotation_schedule(within, marker, limit, |record| record.project == project)
+        service.rotation_schedule(within, marker, limit, |record| fleet || record.project == project)
     })
     .await;
     let page = match page {
@@ -86,6 +88,7 @@ pub(crate) async fn schedule(
             json!({
                 "key_id": r.record.key_id,
                 "key_alias": r.record.alias,
+                "project": r.record.project,
                 "next_rotation": rfc3339(r.next_rotation),
                 "next_rotation_epoch": r.next_rotation,
                 "rotation_interval_days": r.record.policy.interval_days,
