@@ -120,7 +120,11 @@ fn load(mut client: Client, seed: u64, acknowledged: Arc<Mutex<Acknowledged>>) {
                 acknowledged.lock().expect("lock").destroying.push(uid.clone());
                 try_call(c, Operation::DESTROY, RequestPayload::Destroy(uid_request(&uid))).map(|item| {
                     let mut ack = acknowledged.lock().expect("lock");
-                    ack.destroying.retain(|d| *d != uid);
+                    // This worker's entry only: another worker's Destroy of the same key may
+                    // still be unanswered when the kill comes, and must be settled then.
+                    if let Some(i) = ack.destroying.iter().position(|d| *d == uid) {
+                        ack.destroying.remove(i);
+                    }
                     if item.result_status == ResultStatus::SUCCESS {
                         ack.keys.remove(&uid);
                         ack.destroyed.push(uid);
