@@ -7,10 +7,10 @@
 //! Coarse and cheap: at most one durable write per client, CMK and hour. A use updates this
 //! node's entry in memory (a map lookup); the entry is written when it is the first of its
 //! hour, and otherwise by [`Service::flush_consumers`], which the server calls between
-//! sweeps, once its hour has passed. This node's view merges what it has not written yet. The
-//! entries of one CMK are one side-API record (`consumers/<key id>`), sealed like any;
-//! concurrent writers on different nodes may each drop the other's newest entry until its
-//! next write, which only delays retirement.
+//! sweeps, once its hour has passed. This node's view merges what it has not written yet. Each
+//! client's entry for a CMK is a side-API record of its own (`consumers/<key id>/<identity>`,
+//! sealed like any), so nodes writing different clients never overwrite each other, and an
+//! entry older than the stored one is not written.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -39,8 +39,19 @@ const HOUR: i64 = 3_600;
 /// Objects whose CMK (or lack of one) this node remembers; past it, the memory starts over.
 const OBJECTS_REMEMBERED: usize = 100_000;
 
-fn record_name(key_id: &str) -> String {
-    format!("consumers/{key_id}")
+/// The records of one CMK's consumers all start with this.
+fn record_prefix(key_id: &str) -> String {
+    format!("consumers/{key_id}/")
+}
+
+/// One client's entry for one CMK.
+fn record_name(key_id: &str, identity: &str) -> String {
+    format!("{}{identity}", record_prefix(key_id))
+}
+
+fn decode(bytes: &[u8]) -> Result<Consumer, RotationError> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| RotationError::BadParameter(format!("a consumer record is unreadable: {e}")))
 }
 
 /// One client's use of one CMK, as this node knows it.
@@ -115,14 +126,21 @@ impl Service {
     fn write_entries(&self, key_id: &str, consumers: &[Consumer], now: i64) {
         let result = (|| -> Result<(), RotationError> {
             let _guard = lock(&self.consumers.writing);
-            let mut stored = self.stored_consumers(key_id)?;
+            let mut changes = Vec::new();
             for c in consumers {
-                stored.retain(|s| s.identity != c.identity);
-                stored.push(c.clone());
+                let key = record_name(key_id, &c.identity);
+                // Another node may have written a later use meanwhile: keep it.
+                if let Some(stored) = self.store.meta(&key)? {
+                    if decode(&stored)?.last_used > c.last_used {
+                        continue;
+                    }
+                }
+                let value = serde_json::to_vec(c).map_err(|e| RotationError::BadParameter(e.to_string()))?;
+                changes.push(Change::PutMeta { key, value });
             }
-            stored.sort_by(|a, b| a.identity.cmp(&b.identity));
-            let value = serde_json::to_vec(&stored).map_err(|e| RotationError::BadParameter(e.to_string()))?;
-            self.store.commit(vec![Change::PutMeta { key: record_name(key_id), value }])?;
+            if !changes.is_empty() {
+                self.store.commit(changes)?;
+            }
             Ok(())
         })();
         match result {
@@ -161,11 +179,23 @@ impl Service {
         known
     }
 
+    /// The CMK's consumer records, walked in name order from their common prefix.
     fn stored_consumers(&self, key_id: &str) -> Result<Vec<Consumer>, RotationError> {
-        match self.store.meta(&record_name(key_id))? {
-            Some(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| RotationError::BadParameter(format!("the consumer record is unreadable: {e}"))),
-            None => Ok(Vec::new()),
+        let prefix = record_prefix(key_id);
+        let mut out = Vec::new();
+        let mut after = prefix.clone();
+        loop {
+            let names = self.store.list(kmip_keystore::Listing::Meta, Some(&after), 256)?;
+            let mine: Vec<&String> = names.iter().take_while(|n| n.starts_with(&prefix)).collect();
+            for name in &mine {
+                if let Some(bytes) = self.store.meta(name)? {
+                    out.push(decode(&bytes)?);
+                }
+            }
+            match mine.last() {
+                Some(last) if mine.len() == names.len() && names.len() == 256 => after = (*last).clone(),
+                _ => return Ok(out),
+            }
         }
     }
 
