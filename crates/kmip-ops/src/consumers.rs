@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use kmip_keystore::{Change, CmkRecord};
+use kmip_keystore::{Change, CmkRecord, StoredObject};
 use serde::{Deserialize, Serialize};
 use ttlv::{Tag, Value};
 
@@ -36,8 +36,6 @@ pub struct Consumer {
 }
 
 const HOUR: i64 = 3_600;
-/// Objects whose CMK (or lack of one) this node remembers; past it, the memory starts over.
-const OBJECTS_REMEMBERED: usize = 100_000;
 
 /// The records of one CMK's consumers all start with this.
 fn record_prefix(key_id: &str) -> String {
@@ -64,12 +62,28 @@ struct Entry {
     dirty: bool,
 }
 
-/// This node's entries, by (identity, key id), and what it knows of objects' CMKs.
+/// Which CMK an object is a version of, and which version.
+#[derive(Debug, Clone)]
+pub(crate) struct CmkVersionOf {
+    key_id: String,
+    generation: i32,
+}
+
+/// The CMK `object` is a version of (its Rotate Name), and its Rotate Generation; `None` for
+/// objects that are no CMK's version.
+pub(crate) fn cmk_version_of(object: &StoredObject) -> Option<CmkVersionOf> {
+    let key_id = cmk_of(object)?;
+    let generation = match object.first(Tag::ROTATE_GENERATION).map(|a| &a.value.value) {
+        Some(Value::Integer(g)) => *g,
+        _ => 0,
+    };
+    Some(CmkVersionOf { key_id, generation })
+}
+
+/// This node's entries, by (identity, key id).
 #[derive(Debug, Default)]
 pub(crate) struct ConsumerCache {
     entries: Mutex<HashMap<(String, String), Entry>>,
-    /// Object UID → its CMK's key id and its generation (`None`: no CMK's version).
-    objects: Mutex<HashMap<String, Option<(String, i32)>>>,
     /// Serialises this node's read-modify-writes of consumer records.
     writing: Mutex<()>,
 }
@@ -80,12 +94,13 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 impl Service {
-    /// Notes that `identity` used the object `uid` (Get, Encrypt, Decrypt succeeded). Does
-    /// nothing for objects that are no CMK's version. Never fails the operation: a write that
-    /// fails is logged, and tried again at the next flush.
-    pub(crate) fn note_use(&self, identity: &str, uid: &str) {
+    /// Notes that `identity` used (Get, Encrypt, Decrypt) the version `uid` of the CMK
+    /// `version` names ([`cmk_version_of`]), read from the object the operation loaded
+    /// anyway. Never fails the operation: a write that fails is logged, and tried again at
+    /// the next flush.
+    pub(crate) fn note_use(&self, identity: &str, uid: &str, version: CmkVersionOf) {
         let now = self.clock.now();
-        let Some((key_id, generation)) = self.cmk_version(uid) else { return };
+        let CmkVersionOf { key_id, generation } = version;
         let consumer = Consumer { identity: identity.to_owned(), version: uid.to_owned(), generation, last_used: now };
         let due = {
             let mut entries = lock(&self.consumers.entries);
@@ -156,27 +171,6 @@ impl Service {
             }
             Err(e) => tracing::warn!(key_id, error = %e, "recording key consumers failed"),
         }
-    }
-
-    /// The CMK `uid` is a version of, and its generation; remembered.
-    fn cmk_version(&self, uid: &str) -> Option<(String, i32)> {
-        if let Some(known) = lock(&self.consumers.objects).get(uid) {
-            return known.clone();
-        }
-        let object = self.store.get(uid).ok()??;
-        let known = cmk_of(&object).map(|key_id| {
-            let generation = match object.first(Tag::ROTATE_GENERATION).map(|a| &a.value.value) {
-                Some(Value::Integer(g)) => *g,
-                _ => 0,
-            };
-            (key_id, generation)
-        });
-        let mut objects = lock(&self.consumers.objects);
-        if objects.len() >= OBJECTS_REMEMBERED {
-            objects.clear();
-        }
-        objects.insert(uid.to_owned(), known.clone());
-        known
     }
 
     /// The CMK's consumer records, walked in name order from their common prefix.

@@ -249,10 +249,6 @@ impl Service {
             Ok((payload, uid)) => {
                 if let Some(uid) = &uid {
                     ctx.placeholder = Some(uid.clone());
-                    // Which version each client fetches or uses, for the consumers view.
-                    if matches!(operation, Operation::GET | Operation::ENCRYPT | Operation::DECRYPT) {
-                        self.note_use(ctx.client.subject(), uid);
-                    }
                 }
                 let outcome = ItemOutcome {
                     operation: Some(operation),

@@ -123,6 +123,7 @@ pub(crate) fn encrypt(ctx: &Ctx<'_>, request: EncryptRequest) -> Result<EncryptR
         }
         other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
+    noted(ctx, &key);
     if let Some(key_id) = last_use {
         // The ciphertext is made: a failed rotation must not lose it. The next Encrypt finds
         // the cap spent and rotates then.
@@ -183,6 +184,7 @@ pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptR
                 if let Ok(plain) =
                     gcm_key(candidate)?.open_in_place(gcm_nonce(iv.as_deref())?, Aad::from(aad.clone()), &mut buffer)
                 {
+                    noted(ctx, candidate);
                     opened = Some((candidate.uid.clone(), plain.to_vec()));
                     break;
                 }
@@ -197,6 +199,7 @@ pub(crate) fn decrypt(ctx: &Ctx<'_>, request: DecryptRequest) -> Result<DecryptR
         BlockCipherMode::CBC | BlockCipherMode::ECB => block_decrypt(&key, mode, padding, iv.as_deref(), &data)?,
         other => return Err(OpError::Crypto(format!("block cipher mode {other} is not supported"))),
     };
+    noted(ctx, &key);
     Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plaintext)), correlation_value: None })
 }
 
@@ -231,6 +234,13 @@ fn rsa_decrypt(key: UsableKey, request: DecryptRequest) -> Result<DecryptRespons
     let label = params.and_then(|p| p.p_source.as_deref());
     let plain = rsa_encryption::decrypt(key.format, key.bytes.secret_bytes(), scheme, label, &data)?;
     Ok(DecryptResponse { unique_identifier: key.uid, data: Some(SecretBytes::new(plain)), correlation_value: None })
+}
+
+/// Notes, for the consumers view, that the client used `key` if it is a CMK's version.
+fn noted(ctx: &Ctx<'_>, key: &UsableKey) {
+    if let Some(cmk) = &key.cmk {
+        ctx.svc.note_use(ctx.client.subject(), &key.uid, cmk.clone());
+    }
 }
 
 /// The CMK record of the rotating key `uid` is a version of; `None` for other keys.

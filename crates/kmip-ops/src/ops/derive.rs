@@ -181,6 +181,7 @@ fn aes_encrypt(
         format: KeyFormatType::RAW,
         bytes: secret.clone(),
         parameters: None,
+        cmk: None,
     };
     let mode = params.block_cipher_mode.unwrap_or(BlockCipherMode::CBC);
     if !matches!(mode, BlockCipherMode::CBC | BlockCipherMode::ECB) {

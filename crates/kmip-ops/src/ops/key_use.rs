@@ -23,6 +23,8 @@ pub(crate) struct UsableKey {
     pub(crate) bytes: SecretBytes,
     /// The key's own Cryptographic Parameters attribute.
     pub(crate) parameters: Option<CryptographicParameters>,
+    /// The CMK it is a version of, for the consumers view.
+    pub(crate) cmk: Option<crate::consumers::CmkVersionOf>,
 }
 
 pub(crate) fn usable_key(
@@ -74,7 +76,8 @@ pub(crate) fn usable_key(
         ObjectType::PUBLIC_KEY | ObjectType::PRIVATE_KEY => KeyKind::of(&stored),
         _ => None,
     };
-    Ok(UsableKey { uid, object_type: stored.object_type, algorithm, kind, format, bytes, parameters })
+    let cmk = crate::consumers::cmk_version_of(&stored);
+    Ok(UsableKey { uid, object_type: stored.object_type, algorithm, kind, format, bytes, parameters, cmk })
 }
 
 pub(crate) fn no_streaming(

@@ -34,6 +34,7 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
     }
     let state = effective_state(&stored, ctx.now);
     let kind = KeyKind::of(&stored);
+    let cmk = crate::consumers::cmk_version_of(&stored);
     let Some(object) = stored.object else {
         return Err(destroyed(ctx, &uid, state));
     };
@@ -45,6 +46,10 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         None => object,
         Some(spec) => super::wrap::wrap(ctx, object, *spec)?,
     };
+    // Which version each client fetches, for the consumers view.
+    if let Some(cmk) = cmk {
+        ctx.svc.note_use(ctx.client.subject(), &uid, cmk);
+    }
     Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
 }
 
