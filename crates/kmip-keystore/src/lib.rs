@@ -30,7 +30,7 @@ pub use index::IndexKey;
 pub use memory_store::MemoryStore;
 pub use postgres_store::{PostgresOptions, PostgresStore};
 pub use seal::{Keyring, RootKey};
-pub use sled_store::SledStore;
+pub use sled_store::{DEFAULT_CACHE_BYTES as DEFAULT_SLED_CACHE_BYTES, SledStore};
 pub use stored::{SCHEMA_VERSION, StoredObject};
 
 /// What a backend can fail with. Messages never include key material.
@@ -136,6 +136,13 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     fn lease(&self, name: &str, holder: &str, ttl: std::time::Duration) -> Result<bool, StoreError> {
         let _ = (name, holder, ttl);
         Ok(true)
+    }
+
+    /// Whether reads are served from this process's memory (or its page cache), never
+    /// across a network: what lets a server answer a Get without a blocking thread. Writes
+    /// wait for a flush on every store.
+    fn reads_in_memory(&self) -> bool {
+        false
     }
 }
 

@@ -122,6 +122,10 @@ impl KeyStore for MemoryStore {
         Ok(self.state().objects.len() as u64)
     }
 
+    fn reads_in_memory(&self) -> bool {
+        true
+    }
+
     fn cmk(&self, key_id: &str) -> Result<Option<CmkRecord>, StoreError> {
         Ok(self.state().cmks.get(key_id).cloned())
     }

@@ -28,7 +28,7 @@ mod usage_rotation;
 pub use client::AuthenticatedClient;
 pub use clock::{Clock, SystemClock, rfc3339};
 pub use error::OpError;
-pub use service::{ItemOutcome, Metrics, Service, ServiceConfig};
+pub use service::{ItemOutcome, Metrics, Request, Service, ServiceConfig};
 
 /// What the `request_path` fuzz target calls, and the tests run on every vector.
 #[cfg(feature = "test-identity")]

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use kmip_keystore::{KeyStore, StoreError, StoredObject};
 use kmip_proto::dict::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use kmip_proto::{
-    DateTime, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req, ResponseBatchItem,
-    ResponseHeader, ResponseMessage, ResponsePayload as Resp, decode_request,
+    DateTime, DecodedRequest, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req,
+    ResponseBatchItem, ResponseHeader, ResponseMessage, ResponsePayload as Resp, decode_request,
 };
 use ring::rand::SystemRandom;
-use ttlv::Limits;
+use ttlv::{DecodeError, Limits};
 
 use crate::{AuthenticatedClient, Clock, OpError, ops};
 
@@ -147,6 +147,10 @@ impl Ctx<'_> {
     }
 }
 
+/// A request message decoded by [`Service::decode`], or why it did not decode.
+#[derive(Debug)]
+pub struct Request(Result<DecodedRequest, DecodeError>);
+
 impl Service {
     /// A service over `store`, with `clock` for every date it sets or honours.
     pub fn new(store: Arc<dyn KeyStore>, clock: Arc<dyn Clock>, config: ServiceConfig) -> Self {
@@ -175,8 +179,45 @@ impl Service {
     /// Serves one request message: always returns a response message, in the request's
     /// protocol version when the server speaks it.
     pub fn handle(&self, client: &AuthenticatedClient, request: &[u8]) -> (Vec<u8>, Vec<ItemOutcome>) {
+        self.serve(client, self.decode(request))
+    }
+
+    /// Decodes a request message, to be served by [`Service::serve`]; decoding never fails
+    /// here, a message that does not decode is answered by `serve`.
+    pub fn decode(&self, request: &[u8]) -> Request {
+        Request(decode_request(request, &self.config.limits))
+    }
+
+    /// Whether `request` is cheap to serve and never waits for a disk or a network: a few
+    /// reads of a store that keeps them in memory. The listener serves such a request on the
+    /// async thread that read it; handing every Get to a blocking thread cost more CPU than
+    /// the Get (a wake-up and a context switch each way).
+    ///
+    /// Only reads qualify (Get, GetAttributes, GetAttributeList, Locate, Query, Discover
+    /// Versions); a write waits for a flush, and an Encrypt or Sign may be an RSA private-key
+    /// operation of milliseconds. A read that does write (a CMK version's first use of the
+    /// hour is recorded durably) still may, which is why the store the server gives an inline
+    /// request steps off the async thread for a commit.
+    pub fn serves_inline(&self, request: &Request) -> bool {
+        const READS: [Operation; 6] = [
+            Operation::GET,
+            Operation::GET_ATTRIBUTES,
+            Operation::GET_ATTRIBUTE_LIST,
+            Operation::LOCATE,
+            Operation::QUERY,
+            Operation::DISCOVER_VERSIONS,
+        ];
+        const MAX_INLINE_ITEMS: usize = 4;
+        let Ok(decoded) = &request.0 else { return true }; // answered with an error at once
+        self.store.reads_in_memory()
+            && decoded.items.len() <= MAX_INLINE_ITEMS
+            && decoded.items.iter().all(|item| item.as_ref().is_ok_and(|item| READS.contains(&item.operation)))
+    }
+
+    /// Serves a decoded request message (see [`Service::handle`]).
+    pub fn serve(&self, client: &AuthenticatedClient, request: Request) -> (Vec<u8>, Vec<ItemOutcome>) {
         let now = self.clock.now();
-        let decoded = match decode_request(request, &self.config.limits) {
+        let decoded = match request.0 {
             Ok(d) => d,
             Err(e) => {
                 // No header to answer in: answer in 1.0, which every client reads.

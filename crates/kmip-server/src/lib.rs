@@ -12,6 +12,7 @@ pub mod config;
 mod http;
 mod listener;
 pub mod migrate;
+mod off_runtime;
 pub mod offset_clock;
 mod probe;
 pub mod root_key;

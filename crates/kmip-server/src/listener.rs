@@ -115,12 +115,19 @@ async fn connection(
         })
         .await
         .map_err(|_| timed_out("reading a request"))??;
-        let service = shared.service.clone();
-        let client_for_op = client.clone();
-        // The store flushes to disk before the response is built: run off the async threads.
-        let (response, outcomes) = tokio::task::spawn_blocking(move || service.handle(&client_for_op, &body))
-            .await
-            .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?;
+        let request = shared.service.decode(&body);
+        drop(body);
+        let (response, outcomes) = if shared.service.serves_inline(&request) {
+            shared.service.serve(&client, request)
+        } else {
+            // A write waits for the flush to disk, a remote store for the network, and an
+            // RSA operation takes milliseconds: run those off the async threads.
+            let service = shared.service.clone();
+            let client_for_op = client.clone();
+            tokio::task::spawn_blocking(move || service.serve(&client_for_op, request))
+                .await
+                .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?
+        };
         for outcome in &outcomes {
             shared.audit.kmip(client.subject(), outcome);
         }
