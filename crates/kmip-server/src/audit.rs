@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Lines go through a bounded queue to one writer thread, so a request waits for a slow sink
-//! only when the queue is full: the log fails closed, it never drops a line.
+//! only when the queue is full: the log fails closed, it never drops a line. The writer
+//! writes in batches, a few milliseconds' lines at a time (see [`LINGER`]).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -135,9 +136,18 @@ impl Audit {
     }
 }
 
-/// Writes lines as they come, flushing whenever the queue runs dry.
+/// How long the writer rests after writing a batch before it looks at the queue again.
+///
+/// A sender wakes the writer (a futex call and a context switch) only when the writer waits on
+/// an empty queue. Resting after each batch means that under load it never does: the lines of
+/// a few milliseconds go out in one write, and the requests pay no wake-up (profiled: waking
+/// the writer for every line cost a quarter of a Get's CPU). A line thus reaches the sink at
+/// most this long after its request is answered; an idle writer wakes at once.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// Writes lines in batches: whatever queued while the writer rested, then a flush.
 fn write_lines(queue: Receiver<String>, mut sink: Box<dyn Write + Send>) {
-    let mut out = std::io::BufWriter::new(&mut sink);
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
     while let Ok(line) = queue.recv() {
         let mut result = writeln!(out, "{line}");
         while let (Ok(()), Ok(more)) = (&result, queue.try_recv()) {
@@ -146,5 +156,6 @@ fn write_lines(queue: Receiver<String>, mut sink: Box<dyn Write + Send>) {
         if let Err(e) = result.and_then(|()| out.flush()) {
             tracing::error!(error = %e, "the audit sink failed");
         }
+        std::thread::sleep(LINGER);
     }
 }
