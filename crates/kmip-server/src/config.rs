@@ -280,6 +280,9 @@ pub struct StoreConfig {
     pub data_dir: PathBuf,
     /// The PostgreSQL database, when `kind = "postgres"`.
     pub postgres: Option<PostgresConfig>,
+    /// sled's page cache, in MiB: the bulk of kmipd's memory once the store is large.
+    #[serde(default = "default_cache_mb")]
+    pub cache_mb: u64,
     /// The root key that seals key material at rest (never kept in the data directory).
     #[serde(default)]
     pub root_key: crate::root_key::RootKeyConfig,
@@ -289,12 +292,17 @@ fn default_data_dir() -> PathBuf {
     PathBuf::from("data")
 }
 
+fn default_cache_mb() -> u64 {
+    kmip_keystore::DEFAULT_SLED_CACHE_BYTES >> 20
+}
+
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             kind: StoreKind::Sled,
             data_dir: default_data_dir(),
             postgres: None,
+            cache_mb: default_cache_mb(),
             root_key: Default::default(),
         }
     }

@@ -30,9 +30,10 @@ pub fn open(config: &StoreConfig) -> Result<OpenStore, ServerError> {
         _ => {
             let keyring = Arc::new(root_key::keyring(&config.root_key, &Salt::DataDir(&config.data_dir))?);
             tracing::info!(root_key = %keyring.current_id(), "records are sealed under this root key");
-            let store = SledStore::open(&config.data_dir, keyring)
+            let store = SledStore::open_with_cache(&config.data_dir, keyring, config.cache_mb << 20)
                 .map_err(|source| ServerError::Store { path: config.data_dir.display().to_string(), source })?;
-            Ok(OpenStore { store: Arc::new(store), lease: None })
+            // Its reads are served on the async threads: its commits step off them.
+            Ok(OpenStore { store: Arc::new(crate::off_runtime::CommitsOffRuntime(store)), lease: None })
         }
     }
 }
