@@ -16,7 +16,7 @@ use kmip_cli::{Client, Endpoint};
 use kmip_proto::ProtocolVersion;
 use serde_json::{Value, json};
 
-use kmip_bench::run::{self, Phase, process_cpu_seconds};
+use kmip_bench::run::{self, Phase, process_cpu_seconds, process_rss_kib};
 use kmip_bench::workload::{self, Op, prepare};
 
 #[derive(Debug, Parser)]
@@ -69,6 +69,10 @@ struct Args {
     /// prepares (a rotating key, say, to measure what its policy costs).
     #[arg(long = "use-key", value_name = "UID")]
     use_key: Option<String>,
+    /// Before the phases, fill the server with this many named AES keys (Creates over all the
+    /// connections, reported as a phase of their own): to measure a large store.
+    #[arg(long, default_value_t = 0)]
+    fill: u64,
     /// Print one JSON document rather than a table.
     #[arg(long)]
     json: bool,
@@ -128,8 +132,31 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
         (!args.server_pid.is_empty()).then_some(())?;
         args.server_pid.iter().map(|&pid| process_cpu_seconds(pid)).sum()
     };
+    // The servers' resident memory after a phase (summed over the pids given).
+    let rss = |mut report: Value| -> Value {
+        let sizes: Option<Vec<(u64, u64)>> = args.server_pid.iter().map(|&pid| process_rss_kib(pid)).collect();
+        if let Some(sizes) = sizes.filter(|s| !s.is_empty()) {
+            report["server_rss_kib"] = json!(sizes.iter().map(|s| s.0).sum::<u64>());
+            report["server_peak_rss_kib"] = json!(sizes.iter().map(|s| s.1).sum::<u64>());
+        }
+        report
+    };
     let progress = !args.json;
     let mut reports = Vec::new();
+    if args.fill > 0 {
+        let fill = Phase {
+            op: Op::Create,
+            version: v,
+            connections: args.connections.max(1),
+            connect_per_request: false,
+            duration: None,
+            operations: Some(args.fill),
+            create_names: Some(format!("{run_id}-fill")),
+        };
+        let mut report = run::run(&endpoints, &fill, &[workload::Key::none()], &cpu, progress)?.to_json();
+        report["operation"] = json!("Create (fill)");
+        reports.push(rss(report));
+    }
     for &op in &args.ops {
         let phase = |duration: Option<u64>, operations: Option<u64>| Phase {
             op,
@@ -138,6 +165,7 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
             connect_per_request: args.connect_per_request,
             duration: duration.map(Duration::from_secs),
             operations,
+            create_names: None,
         };
         let report = if op.consumes_keys() {
             let operations = args.operations.ok_or_else(|| format!("--op {} needs --operations", op.name()))?;
@@ -154,21 +182,22 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
             let duration = args.operations.is_none().then_some(args.duration);
             run::run(&endpoints, &phase(duration, args.operations), &keys, &cpu, progress)?
         };
-        reports.push(report.to_json());
+        reports.push(rss(report.to_json()));
     }
     Ok(reports)
 }
 
 fn print_table(reports: &[Value]) {
     println!(
-        "{:<14} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}  errors",
-        "operation", "ok", "ops/s", "p50 µs", "p90 µs", "p99 µs", "p99.9", "max µs", "cpu µs/op"
+        "{:<14} {:>10} {:>11} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8}  errors",
+        "operation", "ok", "ops/s", "p50 µs", "p90 µs", "p99 µs", "p99.9", "max µs", "cpu µs/op", "rss MiB"
     );
     for r in reports {
         let l = &r["latency_us"];
         let cpu = r["server_cpu_us_per_op"].as_f64().map_or_else(|| "-".into(), |c| format!("{c:.1}"));
+        let rss = r["server_rss_kib"].as_u64().map_or_else(|| "-".into(), |kib| (kib / 1024).to_string());
         println!(
-            "{:<14} {:>10} {:>11.0} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10}  {}",
+            "{:<14} {:>10} {:>11.0} {:>8} {:>8} {:>8} {:>8} {:>8} {:>10} {:>8}  {}",
             r["operation"].as_str().unwrap_or_default(),
             r["ok"].as_u64().unwrap_or_default(),
             r["ops_per_second"].as_f64().unwrap_or_default(),
@@ -178,6 +207,7 @@ fn print_table(reports: &[Value]) {
             l["p99.9"].as_u64().unwrap_or_default(),
             l["max"].as_u64().unwrap_or_default(),
             cpu,
+            rss,
             r["errors"]
         );
     }

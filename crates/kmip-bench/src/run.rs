@@ -31,6 +31,9 @@ pub struct Phase {
     pub duration: Option<Duration>,
     /// ...or after this many operations in all.
     pub operations: Option<u64>,
+    /// For Create: name the `i`th key `{prefix}-{i}`, its request encoded when it is sent
+    /// (a million prepared requests would be the client's memory, not the server's).
+    pub create_names: Option<String>,
 }
 
 /// What a phase measured.
@@ -96,6 +99,7 @@ pub fn run(
     let tls = kmip_cli::tls_config(endpoints.first().ok_or("no endpoint")?).map_err(|e| e.to_string())?;
     // Encoded before the clock starts; the timed loop only sends, waits and decodes.
     let requests: Arc<Vec<Vec<u8>>> = Arc::new(keys.iter().map(|k| request(phase.op, phase.version, k)).collect());
+    let named = phase.create_names.clone().filter(|_| phase.op == Op::Create).map(Arc::new);
     let next = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
@@ -108,15 +112,16 @@ pub fn run(
     let started = Instant::now();
     let workers: Vec<_> = (0..phase.connections)
         .map(|worker| {
-            let (endpoint, tls, requests, next, done, stop) = (
+            let (endpoint, tls, requests, next, done, stop, named) = (
                 endpoints[worker % endpoints.len()].clone(),
                 tls.clone(),
                 requests.clone(),
                 next.clone(),
                 done.clone(),
                 stop.clone(),
+                named.clone(),
             );
-            let per_request = phase.connect_per_request;
+            let (per_request, version) = (phase.connect_per_request, phase.version);
             std::thread::spawn(move || -> Result<Tally, String> {
                 let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
                 let mut errors = BTreeMap::new();
@@ -127,7 +132,14 @@ pub fn run(
                     if limit.is_some_and(|n| i as u64 >= n) {
                         break;
                     }
-                    let bytes = &requests[i % requests.len()];
+                    let fresh;
+                    let bytes = match &named {
+                        Some(prefix) => {
+                            fresh = request(Op::Create, version, &Key::named(format!("{prefix}-{i}")));
+                            &fresh
+                        }
+                        None => &requests[i % requests.len()],
+                    };
                     let start = Instant::now();
                     let result = match &mut client {
                         Some(client) => outcome(client.round_trip(bytes)),
@@ -181,6 +193,17 @@ pub fn run(
         }
     }
     Ok(Report { op: phase.op, elapsed: finished - started, latencies, errors, server_cpu })
+}
+
+/// A process's resident set now and at its peak, in KiB (`VmRSS`, `VmHWM` of
+/// `/proc/PID/status`, Linux).
+pub fn process_rss_kib(pid: u32) -> Option<(u64, u64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let field = |name: &str| -> Option<u64> {
+        let line = status.lines().find(|l| l.starts_with(name))?;
+        line[name.len()..].trim().trim_end_matches("kB").trim().parse().ok()
+    };
+    Some((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 /// The CPU seconds (user + system) a process has used, from `/proc/PID/stat` (Linux).

@@ -70,6 +70,11 @@ pub struct Key {
 }
 
 impl Key {
+    /// A key to be created under `name` (by a `--fill` Create).
+    pub fn named(name: String) -> Self {
+        Key { uid: String::new(), name, sealed: None }
+    }
+
     /// No key: what Create, which names none, runs on.
     pub fn none() -> Self {
         Key { uid: String::new(), name: String::new(), sealed: None }
@@ -128,7 +133,9 @@ pub fn request(op: Op, v: ProtocolVersion, key: &Key) -> Vec<u8> {
     let uid = Some(key.uid.clone());
     let (operation, payload) = match op {
         Op::Create => {
-            let request = CreateRequest::symmetric_key(CryptographicAlgorithm::AES, 256, 0x0C, []);
+            // Create names its key when given one (`kmip-bench --fill`), else names none.
+            let name = (!key.name.is_empty()).then(|| Attribute::name(&key.name));
+            let request = CreateRequest::symmetric_key(CryptographicAlgorithm::AES, 256, 0x0C, name);
             (Operation::CREATE, Req::Create(request))
         }
         Op::Get => {

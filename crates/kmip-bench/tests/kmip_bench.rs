@@ -46,7 +46,16 @@ fn every_operation_runs_clean_and_is_counted() {
             latency["p50"].as_u64() <= latency["p99"].as_u64() && latency["p99"].as_u64() <= latency["max"].as_u64()
         );
         assert!(phase["server_cpu_us_per_op"].is_number(), "{phase}");
+        assert!(phase["server_rss_kib"].as_u64() > Some(0), "{phase}");
     }
+
+    // A fill: that many named keys first, then Locate finds the prepared ones among them.
+    let report =
+        bench(&server, &["--fill", "40", "--keys", "3", "--operations", "9", "--op", "locate", "--server-pid", &pid]);
+    let fill = &report["phases"][0];
+    assert_eq!((fill["operation"].as_str(), fill["ok"].as_u64()), (Some("Create (fill)"), Some(40)), "{fill}");
+    assert_eq!(report["phases"][1]["ok"], 9);
+    assert_eq!(report["phases"][1]["errors"], serde_json::json!({}));
 
     // A new connection per request, at a 1.x version, for a fixed time.
     let report = bench(

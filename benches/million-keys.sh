@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# kmipd with a million stored keys: its resident memory, and Locate by Name against the same
+# Locate with a thousand keys, on one server, in one run.
+#
+#   benches/million-keys.sh                 # KEYS=1000000 SMALL=1000 DURATION=5
+#
+# One kmipd on a fresh sled data dir (the dev config). First SMALL named keys go in and
+# Locate and Get are measured; then the store is filled to KEYS named keys and the same
+# phases run again. kmip-bench reports the server's RSS after each phase. Results go to
+# target/bench-million/ (JSON per step, and summary.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+KEYS="${KEYS:-1000000}"
+SMALL="${SMALL:-1000}"
+DURATION="${DURATION:-5}"
+CONNECTIONS="${CONNECTIONS:-32}"
+out=target/bench-million
+work="$(mktemp -d)"
+mkdir -p "$out"
+cargo build --release --locked -p kmipd -p kmip-bench
+
+pid=""
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+source benches/common.sh
+
+port="$(free_port)"
+target/release/kmipd --config config.toml --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>"$work/kmipd.err" &
+pid=$!
+wait_for_port "$port"
+
+bench() { # label fill
+  target/release/kmip-bench --host localhost --port "$port" --cert certs/client.pem --key certs/client.key \
+    --ca certs/ca.pem --connections "$CONNECTIONS" --kmip-version 1.4 --server-pid "$pid" --json \
+    --fill "$2" --keys 100 --duration "$DURATION" --op locate --op get >"$out/$1.json"
+}
+echo "== $SMALL keys" >&2
+bench small "$((SMALL - 100))"
+echo "== filling to $KEYS keys" >&2
+bench large "$((KEYS - SMALL - 100))"
+du -sk "$work/data" | cut -f1 >"$out/data-kib"
+
+python3 - "$out" "$SMALL" "$KEYS" "$(nproc)" <<'PY'
+import json, sys
+out, small, large, cores = sys.argv[1:]
+def phases(label):
+    return {p["operation"]: p for p in json.load(open(f"{out}/{label}.json"))["phases"]}
+s, l = phases("small"), phases("large")
+data_mib = int(open(f"{out}/data-kib").read()) / 1024
+lines = [
+    f"{cores} cores, client and server on one machine; 32 connections; KMIP 1.4; sled, dev config.",
+    "",
+    f"| step | operation | ops/s | p99 µs | CPU µs/op | kmipd RSS MiB after | peak RSS MiB |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: |",
+]
+for label, ph, n in (("small", s, small), ("large", l, large)):
+    for op, p in ph.items():
+        cpu = p.get("server_cpu_us_per_op")
+        lines.append(
+            f"| {int(n):,} keys | {op} | {p['ops_per_second']:.0f} | {p['latency_us']['p99']} | "
+            f"{'-' if cpu is None else f'{cpu:.1f}'} | {p['server_rss_kib'] / 1024:.0f} | {p['server_peak_rss_kib'] / 1024:.0f} |"
+        )
+lines += [
+    "",
+    f"Locate by Name with {int(large):,} keys at {l['Locate']['ops_per_second'] / s['Locate']['ops_per_second']:.2f}x "
+    f"its rate with {int(small):,}; Get at {l['Get']['ops_per_second'] / s['Get']['ops_per_second']:.2f}x. "
+    f"Data dir {data_mib:.0f} MiB.",
+]
+open(f"{out}/summary.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+PY
