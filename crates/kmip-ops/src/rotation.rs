@@ -151,8 +151,37 @@ impl Service {
 
     /// Creates a CMK with a fresh, Active AES-256 key as its first version.
     pub fn create_cmk(&self, spec: NewCmk) -> Result<CmkRecord, RotationError> {
+        let mut created = self.create_cmks(vec![spec], RotationPolicy::default())?;
+        created.pop().ok_or(RotationError::NotFound)
+    }
+
+    /// Creates CMKs in one atomic commit (one flush for all: a bulk import), each with a
+    /// fresh key and `policy`; an enabled policy's first rotation falls one interval from now.
+    pub fn create_cmks(&self, specs: Vec<NewCmk>, policy: RotationPolicy) -> Result<Vec<CmkRecord>, RotationError> {
         let _guard = self.cmk_lock();
         let now = self.clock.now();
+        let mut policy = policy;
+        if policy.enabled {
+            policy.next_rotation = Some(now + i64::from(policy.interval_days) * DAY);
+        }
+        let mut records = Vec::with_capacity(specs.len());
+        let mut changes = Vec::with_capacity(2 * specs.len());
+        for spec in specs {
+            let (record, object) = self.new_cmk(spec, policy.clone(), now)?;
+            changes.extend([Change::Insert(object), Change::PutCmk(record.clone())]);
+            records.push(record);
+        }
+        self.store.commit(changes)?;
+        Ok(records)
+    }
+
+    /// A CMK record and its first version, not yet stored.
+    fn new_cmk(
+        &self,
+        spec: NewCmk,
+        policy: RotationPolicy,
+        now: i64,
+    ) -> Result<(CmkRecord, StoredObject), RotationError> {
         let key_id = new_uid(&self.rng)?;
         let uid = new_uid(&self.rng)?;
         let bytes = random_bytes(&self.rng, 32)?;
@@ -166,7 +195,7 @@ impl Service {
             origin: "kms".into(),
             created: now,
             state: CmkState::Enabled,
-            policy: RotationPolicy::default(),
+            policy,
             versions: vec![CmkVersion { uid: uid.clone(), created: now, origin: VersionOrigin::Initial }],
             revision: 0,
         };
@@ -190,8 +219,7 @@ impl Service {
         };
         object.attributes.extend(object.object.as_ref().and_then(crate::keys::digest_attribute));
         reflect(&mut object, &record, 1, true);
-        self.store.commit(vec![Change::Insert(object), Change::PutCmk(record.clone())])?;
-        Ok(record)
+        Ok((record, object))
     }
 
     /// Changes a CMK's policy or state with `change`, then writes the record and the

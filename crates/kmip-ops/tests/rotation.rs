@@ -96,6 +96,36 @@ fn rotates_exactly_once_per_interval() {
     }
 }
 
+/// A bulk import: every CMK in one commit, due one interval later, each with its own key.
+#[test]
+fn cmks_made_in_bulk_fall_due_together_and_rotate_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let clock = Arc::new(FakeClock(AtomicI64::new(START)));
+    let svc = service(dir.path(), &clock);
+    let specs = (0..120)
+        .map(|i| NewCmk {
+            project: "p".into(),
+            owner: OWNER.into(),
+            alias: format!("bulk-{i}"),
+            description: String::new(),
+        })
+        .collect();
+    let policy = kmip_keystore::RotationPolicy { enabled: true, interval_days: 30, ..Default::default() };
+    let made = svc.create_cmks(specs, policy).expect("bulk");
+    assert_eq!(made.len(), 120);
+    assert!(made.iter().all(|r| r.policy.next_rotation == Some(START + 30 * DAY)));
+    let mut versions: Vec<_> = made.iter().map(|r| key_bytes(&svc, &r.versions[0].uid)).collect();
+    versions.sort();
+    versions.dedup();
+    assert_eq!(versions.len(), 120, "every CMK has a key of its own");
+
+    clock.advance_days(30);
+    let swept: usize = (0..3).map(|_| svc.rotation_sweep(50).expect("sweep")).sum();
+    assert_eq!(swept, 120);
+    assert_eq!(svc.rotation_sweep(50).expect("sweep"), 0);
+    assert!(made.iter().all(|r| svc.cmk(&r.key_id).expect("cmk").versions.len() == 2));
+}
+
 #[test]
 fn after_three_intervals_of_downtime_it_rotates_once_and_keeps_every_version() {
     let dir = tempfile::tempdir().expect("dir");
