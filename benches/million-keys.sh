@@ -3,6 +3,7 @@
 # Locate with a thousand keys, on one server, in one run.
 #
 #   benches/million-keys.sh                 # KEYS=1000000 SMALL=1000 DURATION=5
+#   CONFIG=other.toml OUT=target/bench-million-other benches/million-keys.sh
 #
 # One kmipd on a fresh sled data dir (the dev config). First SMALL named keys go in and
 # Locate and Get are measured; then the store is filled to KEYS named keys and the same
@@ -15,7 +16,8 @@ KEYS="${KEYS:-1000000}"
 SMALL="${SMALL:-1000}"
 DURATION="${DURATION:-5}"
 CONNECTIONS="${CONNECTIONS:-32}"
-out=target/bench-million
+CONFIG="${CONFIG:-config.toml}"
+out="${OUT:-target/bench-million}"
 work="$(mktemp -d)"
 mkdir -p "$out"
 cargo build --release --locked -p kmipd -p kmip-bench
@@ -29,7 +31,7 @@ trap cleanup EXIT
 source benches/common.sh
 
 port="$(free_port)"
-target/release/kmipd --config config.toml --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>"$work/kmipd.err" &
+target/release/kmipd --config "$CONFIG" --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>"$work/kmipd.err" &
 pid=$!
 wait_for_port "$port"
 
