@@ -10,3 +10,13 @@ wait_for_port() {
   echo "nothing listens on port $1" >&2
   return 1
 }
+
+# Starts the release kmipd on the config $1, a fresh data dir under $work and a free port;
+# sets `pid` and `port`. On exit the script stops it and removes $work.
+start_kmipd() {
+  port="$(free_port)"
+  target/release/kmipd --config "$1" --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>"$work/kmipd.err" &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+  wait_for_port "$port"
+}

@@ -22,18 +22,8 @@ work="$(mktemp -d)"
 mkdir -p "$out"
 cargo build --release --locked -p kmipd -p kmip-bench
 
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source benches/common.sh
-
-port="$(free_port)"
-target/release/kmipd --config "$CONFIG" --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>"$work/kmipd.err" &
-pid=$!
-wait_for_port "$port"
+start_kmipd "$CONFIG"
 
 bench() { # label fill
   target/release/kmip-bench --host localhost --port "$port" --cert certs/client.pem --key certs/client.key \

@@ -17,18 +17,8 @@ work="$(mktemp -d)"
 mkdir -p "$out"
 CARGO_PROFILE_RELEASE_DEBUG=line-tables-only cargo build --release --locked -p kmipd -p kmip-bench
 
-pid=""
-cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
 source benches/common.sh
-
-port="$(free_port)"
-target/release/kmipd --config config.toml --port "$port" --http-port 0 --data-dir "$work/data" >/dev/null 2>&1 &
-pid=$!
-wait_for_port "$port"
+start_kmipd config.toml
 
 # Sample the middle of the run: after the keys are made and the warm-up is over.
 (sleep 6 && perf record -e cpu-clock -F 999 --call-graph dwarf,8192 -p "$pid" -o "$out/$op.data" \
