@@ -54,10 +54,19 @@ struct Line<'a> {
     kmip_version: Option<String>,
 }
 
+/// What the writer thread receives.
+#[derive(Debug)]
+enum Entry {
+    /// A line to write.
+    Line(String),
+    /// Write everything queued before this, flush the sink, then answer.
+    Flush(SyncSender<()>),
+}
+
 /// The handle requests write through.
 #[derive(Debug, Clone)]
 pub(crate) struct Audit {
-    lines: SyncSender<String>,
+    lines: SyncSender<Entry>,
 }
 
 /// How many lines may wait for the writer before requests wait for it.
@@ -101,8 +110,19 @@ impl Audit {
     fn write(&self, line: &Line<'_>) {
         match serde_json::to_string(line) {
             // The writer thread lives as long as the process; a send fails only at exit.
-            Ok(text) => drop(self.lines.send(text)),
+            Ok(text) => drop(self.lines.send(Entry::Line(text))),
             Err(e) => tracing::error!(error = %e, "an audit line did not serialise"),
+        }
+    }
+
+    /// Blocks until every line sent before this call is in the sink (at shutdown: the writer
+    /// batches, and a process that exits does not wait for its threads). Gives up after
+    /// `wait`, saying so.
+    pub(crate) fn flush(&self, wait: std::time::Duration) {
+        let (done, flushed) = sync_channel(1);
+        let answered = self.lines.send(Entry::Flush(done)).is_ok() && flushed.recv_timeout(wait).is_ok();
+        if !answered {
+            tracing::error!("the audit log did not flush at shutdown");
         }
     }
 
@@ -146,16 +166,45 @@ impl Audit {
 const LINGER: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Writes lines in batches: whatever queued while the writer rested, then a flush.
-fn write_lines(queue: Receiver<String>, mut sink: Box<dyn Write + Send>) {
+fn write_lines(queue: Receiver<Entry>, mut sink: Box<dyn Write + Send>) {
     let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut sink);
-    while let Ok(line) = queue.recv() {
-        let mut result = writeln!(out, "{line}");
-        while let (Ok(()), Ok(more)) = (&result, queue.try_recv()) {
-            result = writeln!(out, "{more}");
+    while let Ok(first) = queue.recv() {
+        let mut result = Ok(());
+        let mut waiting = Vec::new();
+        for entry in std::iter::once(first).chain(std::iter::from_fn(|| queue.try_recv().ok())) {
+            match entry {
+                Entry::Line(line) => result = result.and_then(|()| writeln!(out, "{line}")),
+                Entry::Flush(done) => waiting.push(done),
+            }
         }
         if let Err(e) = result.and_then(|()| out.flush()) {
             tracing::error!(error = %e, "the audit sink failed");
         }
+        for done in waiting {
+            let _ = done.send(());
+        }
         std::thread::sleep(LINGER);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A line sent while the writer rests is in the file as soon as `flush` returns, long
+    /// before the rest is over.
+    #[test]
+    fn flush_writes_what_the_resting_writer_holds() {
+        let dir = tempfile::tempdir().expect("dir");
+        let file = dir.path().join("audit.log");
+        let audit = Audit::start(&AuditConfig { sink: AuditSink::File, file: Some(file.clone()) }).expect("audit");
+        audit.http("token", "GET", "/first", 200);
+        audit.flush(std::time::Duration::from_secs(5));
+        // The writer has just written a batch: it rests now, holding what comes next.
+        audit.http("token", "GET", "/second", 200);
+        audit.flush(std::time::Duration::from_secs(5));
+        let text = std::fs::read_to_string(&file).expect("read");
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.lines().nth(1).is_some_and(|l| l.contains("/second")), "{text}");
     }
 }

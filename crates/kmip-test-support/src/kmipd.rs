@@ -164,6 +164,18 @@ impl Kmipd {
         }
     }
 
+    /// Stops it as an operator would (SIGTERM) and waits until it has exited and its
+    /// output has been read to the end.
+    pub fn stop(&mut self) -> std::process::ExitStatus {
+        let mut child = self.child.take().expect("running");
+        let sent = std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+        assert!(sent.is_ok_and(|s| s.success()), "kill -TERM");
+        let status = child.wait().expect("kmipd exits");
+        // The reader thread finishes with the pipe: give it the moment it needs.
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        status
+    }
+
     /// Kills it and starts it again on the same data dir (on a new port).
     pub fn restart(&mut self) {
         self.kill();

@@ -35,6 +35,24 @@ fn get(uid: &str) -> RequestPayload {
     RequestPayload::Get(GetRequest::of(uid))
 }
 
+/// The writer batches a few milliseconds of lines; a graceful stop right after the last
+/// answer still writes that answer's line (kmipd flushes the audit log before it exits).
+#[test]
+fn a_stop_right_after_the_last_answer_loses_no_audit_line() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut server = kmipd(&dir);
+    let mut client = server.client("client");
+    let uid = create_key(&mut client, V, "flushed");
+    for _ in 0..50 {
+        ok(client.call(V, Operation::GET, get(&uid)));
+    }
+    drop(client);
+    assert!(server.stop().success(), "a clean exit");
+    let lines: Vec<String> = server.output().into_iter().filter(|l| l.starts_with('{')).collect();
+    assert_eq!(lines.len(), 51, "{lines:#?}");
+    assert!(lines[50].contains("\"Get\""), "{}", lines[50]);
+}
+
 #[test]
 fn every_operation_and_call_leaves_one_audit_line() {
     let dir = tempfile::tempdir().expect("temp dir");
