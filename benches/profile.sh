@@ -11,6 +11,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 op="${1:-get}"
+# Operations that consume a key each would spend the sampled window preparing keys (one
+# connection, in turn), so only the timed ones are profiled.
+case "$op" in
+  activate | destroy | rekey) echo "profile.sh: $op consumes prepared keys; profile a timed operation" >&2; exit 2 ;;
+esac
 seconds="${SECONDS_:-5}"
 out=target/profile
 work="$(mktemp -d)"
@@ -24,10 +29,8 @@ start_kmipd config.toml
 (sleep 6 && perf record -e cpu-clock -F 999 --call-graph dwarf,8192 -p "$pid" -o "$out/$op.data" \
   -- sleep "$seconds" >/dev/null 2>&1) &
 sampler=$!
-extra=()
-case "$op" in activate | destroy | rekey) extra=(--operations 200000) ;; *) extra=(--duration "$((seconds + 6))") ;; esac
 target/release/kmip-bench --host localhost --port "$port" --cert certs/client.pem --key certs/client.key \
-  --ca certs/ca.pem --connections 32 --kmip-version 1.4 --keys 100 --server-pid "$pid" "${extra[@]}" --op "$op"
+  --ca certs/ca.pem --connections 32 --kmip-version 1.4 --keys 100 --server-pid "$pid" --duration "$((seconds + 6))" --op "$op"
 wait "$sampler"
 
 {
