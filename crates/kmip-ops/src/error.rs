@@ -13,6 +13,10 @@ pub enum OpError {
     /// so that a client cannot probe for other clients' identifiers).
     #[error("no object {0}")]
     NotFound(String),
+    /// The object exists, but Destroy took its value: its metadata stays, as KMIP says it
+    /// shall, and a Get of it fails.
+    #[error("object {0} is destroyed")]
+    Destroyed(String),
     /// The client may not do this to the object.
     #[error("permission denied: {0}")]
     PermissionDenied(&'static str),
@@ -65,9 +69,16 @@ impl OpError {
     /// The Result Reason for this error in a response of `version`: the one place errors
     /// become reasons. 2.x added reasons 1.x lacks (Object Not Found); where the profiles'
     /// 1.4 and 2.1 vectors disagree, each version gets its own.
+    ///
+    /// Not found and destroyed: the OASIS 2.1 vectors answer Object Not Found for an unknown
+    /// identifier (BL-M-4-21) and Object Destroyed for a Get after Destroy (BL-M-8-21)
+    /// (both reasons are new in 2.0). No profile vectors exist for 2.0, and the 2.0 client the field uses, PyKMIP,
+    /// handles both cases as Item Not Found, the 1.x reason (its own integration suite asserts
+    /// it at 2.0, and its server answers it): so 2.0 keeps the 1.x reason, 2.1 the new ones.
     pub fn reason(&self, version: ProtocolVersion) -> ResultReason {
         match self {
-            OpError::NotFound(_) if version.is_2x() => ResultReason::OBJECT_NOT_FOUND,
+            OpError::NotFound(_) if version >= ProtocolVersion::V2_1 => ResultReason::OBJECT_NOT_FOUND,
+            OpError::Destroyed(_) if version >= ProtocolVersion::V2_1 => ResultReason::OBJECT_DESTROYED,
             OpError::NotNow(_) if version.is_2x() => ResultReason::WRONG_KEY_LIFECYCLE_STATE,
             OpError::NotNow(_) => ResultReason::PERMISSION_DENIED,
             other => ResultReason::from(other),
@@ -78,7 +89,7 @@ impl OpError {
 impl From<&OpError> for ResultReason {
     fn from(e: &OpError) -> Self {
         match e {
-            OpError::NotFound(_) => ResultReason::ITEM_NOT_FOUND,
+            OpError::NotFound(_) | OpError::Destroyed(_) => ResultReason::ITEM_NOT_FOUND,
             OpError::NotNow(_) => ResultReason::PERMISSION_DENIED,
             OpError::PermissionDenied(_) => ResultReason::PERMISSION_DENIED,
             OpError::InvalidField(_) => ResultReason::INVALID_FIELD,
@@ -117,5 +128,24 @@ impl OpError {
             | DecodeErrorKind::MissingField(_) => OpError::InvalidField(e.to_string()),
             _ => OpError::InvalidMessage(e.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An unknown or destroyed object is Item Not Found up to 2.0 and gets 2.1's own reasons
+    /// from 2.1 on (the doc of `OpError::reason` says why 2.0 stays with 1.x).
+    #[test]
+    fn not_found_and_destroyed_reasons_follow_the_version() {
+        let unknown = OpError::NotFound("x".into());
+        let destroyed = OpError::Destroyed("x".into());
+        for version in [ProtocolVersion::V1_0, ProtocolVersion::V1_4, ProtocolVersion::V2_0] {
+            assert_eq!(unknown.reason(version), ResultReason::ITEM_NOT_FOUND, "{version:?}");
+            assert_eq!(destroyed.reason(version), ResultReason::ITEM_NOT_FOUND, "{version:?}");
+        }
+        assert_eq!(unknown.reason(ProtocolVersion::V2_1), ResultReason::OBJECT_NOT_FOUND);
+        assert_eq!(destroyed.reason(ProtocolVersion::V2_1), ResultReason::OBJECT_DESTROYED);
     }
 }

@@ -1,7 +1,7 @@
 //! Get, Get Attributes and Get Attribute List.
 
 use kmip_keystore::Change;
-use kmip_proto::dict::{KeyFormatType, ResultReason, State};
+use kmip_proto::dict::{KeyFormatType, ResultReason};
 use kmip_proto::object::KeyObject;
 use kmip_proto::payload::{
     GetAttributeListRequest, GetAttributeListResponse, GetAttributesRequest, GetAttributesResponse, GetRequest,
@@ -13,9 +13,7 @@ use ttlv::{Item, Tag, Value};
 use crate::OpError;
 use crate::asymmetric::KeyKind;
 use crate::asymmetric::formats::{self, not_supported};
-use crate::objects::{
-    effective_state, for_version, number_instances, select_attributes, set_attribute, visible_attributes,
-};
+use crate::objects::{for_version, number_instances, select_attributes, set_attribute, visible_attributes};
 use crate::service::Ctx;
 
 pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpError> {
@@ -32,11 +30,10 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         set_attribute(&mut stored, Tag::FRESH, Value::Boolean(false));
         ctx.svc.store.commit(vec![Change::Update(stored.clone())])?;
     }
-    let state = effective_state(&stored, ctx.now);
     let kind = KeyKind::of(&stored);
     let cmk = crate::consumers::cmk_version_of(&stored);
     let Some(object) = stored.object else {
-        return Err(destroyed(ctx, &uid, state));
+        return Err(OpError::Destroyed(uid));
     };
     let object = match request.key_format_type {
         None => object,
@@ -51,19 +48,6 @@ pub(crate) fn get(ctx: &Ctx<'_>, request: GetRequest) -> Result<GetResponse, OpE
         ctx.svc.note_use(ctx.client.subject(), &uid, cmk);
     }
     Ok(GetResponse { object_type: stored.object_type, unique_identifier: uid, object })
-}
-
-/// A destroyed object has no value to return.
-///
-/// > KMIP 2.1 §11.20: Object Destroyed, "the object exists but is destroyed"; 1.x has no such
-/// > reason, and says Item Not Found.
-fn destroyed(ctx: &Ctx<'_>, uid: &str, state: State) -> OpError {
-    debug_assert!(matches!(state, State::DESTROYED | State::DESTROYED_COMPROMISED));
-    if ctx.version.is_2x() {
-        OpError::Attribute { reason: ResultReason::OBJECT_DESTROYED, message: format!("object {uid} is destroyed") }
-    } else {
-        OpError::NotFound(uid.to_owned())
-    }
 }
 
 /// Key Format Type conversion for symmetric keys: Raw and Transparent Symmetric Key carry
