@@ -20,6 +20,7 @@ mod cmk;
 mod group_commit;
 mod index;
 mod memory_store;
+mod object_cache;
 mod postgres_store;
 mod seal;
 mod sled_store;
@@ -76,6 +77,16 @@ pub enum Change {
         /// Its bytes.
         value: Vec<u8>,
     },
+}
+
+impl Change {
+    /// The identifier of the object this change writes, if it writes one.
+    pub fn object_uid(&self) -> Option<&str> {
+        match self {
+            Change::Insert(o) | Change::Update(o) => Some(&o.uid),
+            Change::PutCmk(_) | Change::PutMeta { .. } => None,
+        }
+    }
 }
 
 /// A key store: objects by Unique Identifier, indexes for Locate, atomic durable commits.

@@ -3,7 +3,8 @@
 //! One tree holds everything: `o<uid>` → the object's record, and `i<kind><len><value><uid>`
 //! → nothing, one entry per index key ([`IndexKey`]). A commit is one sled transaction over
 //! that tree, so an object and its index entries change together, then waits for a flush it
-//! shares with concurrent commits ([`GroupCommit`]).
+//! shares with concurrent commits ([`GroupCommit`]). Reads go through a bounded cache of
+//! decoded objects ([`ObjectCache`]), which every commit updates before it returns.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use std::time::{Duration, Instant};
 use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
 
 use crate::group_commit::GroupCommit;
+use crate::object_cache::ObjectCache;
 use crate::seal::{Domain, Keyring};
 use crate::{Change, CmkRecord, IndexKey, KeyStore, Listing, ResealStep, StoreError, StoredObject};
 
@@ -34,6 +36,7 @@ pub struct SledStore {
     tree: sled::Tree,
     group: GroupCommit,
     keyring: Arc<Keyring>,
+    cache: ObjectCache,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -126,7 +129,8 @@ impl SledStore {
         // that no acknowledgement can run ahead of the disk.
         let db = open_db(dir, cache_bytes)?;
         let tree = db.open_tree("kmip").map_err(backend)?;
-        let store = SledStore { db, tree, group: GroupCommit::default(), keyring };
+        let cache = ObjectCache::new(crate::object_cache::DEFAULT_CAPACITY);
+        let store = SledStore { db, tree, group: GroupCommit::default(), keyring, cache };
         if let Some(entry) = store.tree.scan_prefix([OBJECT_PREFIX]).next() {
             let (k, v) = entry.map_err(backend)?;
             let uid = String::from_utf8_lossy(&k[1..]).into_owned();
@@ -214,19 +218,30 @@ impl SledStore {
 
 impl KeyStore for SledStore {
     fn get(&self, uid: &str) -> Result<Option<StoredObject>, StoreError> {
+        let miss = match self.cache.get(uid) {
+            Ok(object) => return Ok(Some(object)),
+            Err(miss) => miss,
+        };
         match self.tree.get(object_key(uid)).map_err(backend)? {
-            Some(bytes) => self.keyring.open_object(uid, &bytes).map(Some),
+            Some(bytes) => {
+                let object = self.keyring.open_object(uid, &bytes)?;
+                self.cache.insert(miss, &object);
+                Ok(Some(object))
+            }
             None => Ok(None),
         }
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
+        // Until the transaction is applied or failed, reads of these objects bypass the cache.
+        let writing = self.cache.writing(changes.iter().filter_map(Change::object_uid));
         let result = self.tree.transaction(|tx| {
             for change in &changes {
                 Self::apply(&self.keyring, tx, change)?;
             }
             Ok(())
         });
+        drop(writing);
         match result {
             Ok(()) => {}
             Err(TransactionError::Abort(e)) => return Err(e),

@@ -55,6 +55,12 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn reads_never_go_back_while_an_object_is_rewritten() {
+    let Some(db) = database("rewritten") else { return };
+    contract::reads_never_go_back_while_an_object_is_rewritten(Arc::new(open(&db, keyring(1))));
+}
+
+#[test]
 fn cmk_writes_check_the_revision() {
     let Some(db) = database("revision") else { return };
     contract::cmk_writes_check_the_revision(&open(&db, keyring(1)));

@@ -32,6 +32,14 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn reads_never_go_back_while_an_object_is_rewritten() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    contract::reads_never_go_back_while_an_object_is_rewritten(Arc::new(
+        SledStore::open(dir.path(), keyring(1)).expect("opens"),
+    ));
+}
+
+#[test]
 fn cmk_writes_check_the_revision() {
     let dir = tempfile::tempdir().expect("temp dir");
     contract::cmk_writes_check_the_revision(&SledStore::open(dir.path(), keyring(1)).expect("opens"));

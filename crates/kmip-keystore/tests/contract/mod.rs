@@ -131,6 +131,37 @@ pub(crate) fn concurrent_commits_all_land(store: Arc<dyn KeyStore>) {
     assert_eq!(store.scan(&IndexKey::Owner("alice".into()), None, 1000).expect("scan").len(), 400);
 }
 
+/// Reads racing the updates of one object: no reader sees its revision go back, and once
+/// the writer is done every reader sees the last one. (The embedded store keeps decoded
+/// objects in a cache in front of its tree; this is what that cache must not break.)
+pub(crate) fn reads_never_go_back_while_an_object_is_rewritten(store: Arc<dyn KeyStore>) {
+    const UPDATES: u64 = 200;
+    store.commit(vec![Change::Insert(key("hot", "alice", "n"))]).expect("insert");
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let readers: Vec<_> = (0..3)
+        .map(|_| {
+            let (store, done) = (Arc::clone(&store), Arc::clone(&done));
+            std::thread::spawn(move || {
+                let mut last = 0;
+                while !done.load(std::sync::atomic::Ordering::Acquire) {
+                    let seen = store.get("hot").expect("get").expect("there").revision;
+                    assert!(seen >= last, "a read went back from revision {last} to {seen}");
+                    last = seen;
+                }
+                store.get("hot").expect("get").expect("there").revision
+            })
+        })
+        .collect();
+    for _ in 0..UPDATES {
+        let current = store.get("hot").expect("get").expect("there");
+        store.commit(vec![Change::Update(current)]).expect("update");
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    for reader in readers {
+        assert_eq!(reader.join().expect("no panic"), UPDATES, "a reader's last read is the last update");
+    }
+}
+
 /// CMK records: their indexes follow them, and a write must carry the stored revision, so
 /// that of two writers that read the same record one wins and the other's commit, with
 /// everything in it, fails.
