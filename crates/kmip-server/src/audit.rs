@@ -11,11 +11,13 @@
 //! only when the queue is full: the log fails closed, it never drops a line. The writer
 //! writes in batches, a few milliseconds' lines at a time (see [`LINGER`]).
 
+use std::borrow::Cow;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use kmip_ops::ItemOutcome;
+use kmip_proto::ProtocolVersion;
 use serde::{Deserialize, Serialize};
 
 /// Where audit lines go.
@@ -40,18 +42,67 @@ pub struct AuditConfig {
     pub file: Option<PathBuf>,
 }
 
-/// One audit line.
+/// One audit line. Serialised on the request's thread straight from borrowed parts: the
+/// names are the dictionary's static strings and the time and version are written by their
+/// `Display`, so a line costs one allocation, its JSON (the profile of a Get had the line's
+/// intermediate strings at a fifth of its cost).
 #[derive(Debug, Serialize)]
 struct Line<'a> {
-    time: String,
+    #[serde(serialize_with = "rfc3339")]
+    time: time::OffsetDateTime,
     kind: &'static str,
     client: &'a str,
-    operation: String,
+    operation: Cow<'a, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     uid: Option<&'a str>,
-    result: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kmip_version: Option<String>,
+    result: Cow<'a, str>,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "displayed")]
+    kmip_version: Option<ProtocolVersion>,
+}
+
+fn rfc3339<S: serde::Serializer>(at: &time::OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    /// Formats into the serializer's output, with no string in between.
+    struct Rfc3339<'a>(&'a time::OffsetDateTime);
+    impl std::fmt::Display for Rfc3339<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            let mut buf = [0u8; 40];
+            let mut cursor = std::io::Cursor::new(&mut buf[..]);
+            match self.0.format_into(&mut cursor, &time::format_description::well_known::Rfc3339) {
+                Ok(n) => f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| std::fmt::Error)?),
+                Err(_) => f.write_str("unknown"),
+            }
+        }
+    }
+    serializer.collect_str(&Rfc3339(at))
+}
+
+fn displayed<S: serde::Serializer>(version: &Option<ProtocolVersion>, serializer: S) -> Result<S::Ok, S::Error> {
+    match version {
+        Some(v) => serializer.collect_str(v),
+        None => serializer.serialize_none(),
+    }
+}
+
+impl<'a> Line<'a> {
+    fn kmip(time: time::OffsetDateTime, client: &'a str, outcome: &'a ItemOutcome) -> Self {
+        Line {
+            time,
+            kind: "kmip",
+            client,
+            operation: outcome.operation.map_or(Cow::Borrowed("undecodable"), |o| name_of(o.name(), o)),
+            uid: outcome.unique_identifier.as_deref(),
+            result: match outcome.result {
+                Ok(()) => Cow::Borrowed("Success"),
+                Err(reason) => name_of(reason.name(), reason),
+            },
+            kmip_version: outcome.version,
+        }
+    }
+}
+
+/// An enumeration's dictionary name, or its value written out when the dictionary has none.
+fn name_of<T: std::fmt::Display>(name: Option<&'static str>, value: T) -> Cow<'static, str> {
+    name.map_or_else(|| Cow::Owned(value.to_string()), Cow::Borrowed)
 }
 
 /// What the writer thread receives.
@@ -72,10 +123,8 @@ pub(crate) struct Audit {
 /// How many lines may wait for the writer before requests wait for it.
 const QUEUE: usize = 65_536;
 
-fn now() -> String {
+fn now() -> time::OffsetDateTime {
     time::OffsetDateTime::now_utc()
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 impl Audit {
@@ -128,18 +177,7 @@ impl Audit {
 
     /// One KMIP batch item's outcome.
     pub(crate) fn kmip(&self, client: &str, outcome: &ItemOutcome) {
-        self.write(&Line {
-            time: now(),
-            kind: "kmip",
-            client,
-            operation: outcome.operation.map_or_else(|| "undecodable".into(), |o| o.to_string()),
-            uid: outcome.unique_identifier.as_deref(),
-            result: match outcome.result {
-                Ok(()) => "Success".into(),
-                Err(reason) => reason.to_string(),
-            },
-            kmip_version: outcome.version.map(|v| v.to_string()),
-        });
+        self.write(&Line::kmip(now(), client, outcome));
     }
 
     /// One side-API call: who (by credential kind, never its secret), what, and the status.
@@ -148,9 +186,9 @@ impl Audit {
             time: now(),
             kind: "http",
             client,
-            operation: format!("{method} {path}"),
+            operation: Cow::Owned(format!("{method} {path}")),
             uid: None,
-            result: status.to_string(),
+            result: Cow::Owned(status.to_string()),
             kmip_version: None,
         });
     }
@@ -206,5 +244,36 @@ mod tests {
         let text = std::fs::read_to_string(&file).expect("read");
         assert_eq!(text.lines().count(), 2, "{text}");
         assert!(text.lines().nth(1).is_some_and(|l| l.contains("/second")), "{text}");
+    }
+
+    /// A KMIP line's fields: the time in RFC 3339, dictionary names, the version as `M.m`, and
+    /// a value the dictionary lacks written out rather than lost.
+    #[test]
+    fn a_kmip_line_names_its_parts() {
+        use kmip_proto::dict::{Operation, ResultReason};
+        let at = time::macros::datetime!(2026-11-24 08:00:00.5 UTC);
+        let line = |outcome: &ItemOutcome| serde_json::to_value(Line::kmip(at, "alice", outcome)).expect("serialises");
+        let ok = ItemOutcome {
+            operation: Some(Operation::GET),
+            unique_identifier: Some("k1".into()),
+            result: Ok(()),
+            version: Some(ProtocolVersion::V1_4),
+        };
+        assert_eq!(
+            line(&ok),
+            serde_json::json!({"time": "2026-11-24T08:00:00.5Z", "kind": "kmip", "client": "alice",
+                "operation": "Get", "uid": "k1", "result": "Success", "kmip_version": "1.4"})
+        );
+        let odd = ItemOutcome {
+            operation: Some(Operation(0x8000_0001)),
+            unique_identifier: None,
+            result: Err(ResultReason::ITEM_NOT_FOUND),
+            version: None,
+        };
+        assert_eq!(
+            line(&odd),
+            serde_json::json!({"time": "2026-11-24T08:00:00.5Z", "kind": "kmip", "client": "alice",
+                "operation": "Operation(0x80000001)", "result": "ItemNotFound"})
+        );
     }
 }
