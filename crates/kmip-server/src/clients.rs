@@ -60,11 +60,19 @@ impl ClientRegistry {
     /// Notes one request's outcomes for `client`, at `now`.
     pub(crate) fn record(&self, client: &AuthenticatedClient, outcomes: &[ItemOutcome], now: i64) {
         let mut clients = self.lock();
-        if !clients.contains_key(client.subject()) && clients.len() >= MAX_CLIENTS {
-            tracing::warn!("the client registry is full ({MAX_CLIENTS} identities): not tracking {}", client.subject());
-            return;
+        if !clients.contains_key(client.subject()) {
+            if clients.len() >= MAX_CLIENTS {
+                tracing::warn!(
+                    "the client registry is full ({MAX_CLIENTS} identities): not tracking {}",
+                    client.subject()
+                );
+                return;
+            }
+            clients.insert(client.subject().to_owned(), ClientHealth::default());
         }
-        let health = clients.entry(client.subject().to_owned()).or_default();
+        // Looked up by `&str`: every request comes through here, and `entry` would take an
+        // owned key, an allocation each time, for the rare new identity.
+        let Some(health) = clients.get_mut(client.subject()) else { return };
         health.not_after = health.not_after.max(client.not_after());
         for outcome in outcomes {
             health.items += 1;

@@ -17,7 +17,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, watch};
 use tokio::task::JoinSet;
-use tokio::time::timeout;
+use tokio::time::{Instant, timeout};
 use ttlv::{HEADER_LEN, Limits, message_len};
 use zeroize::Zeroizing;
 
@@ -91,20 +91,28 @@ async fn connection(
     };
     tracing::debug!(%peer, ?client, "client connected");
     let decode_limits = Limits { max_message_size: limits.max_message_size, ..Limits::default() };
+    let (idle, read_deadline) =
+        (Duration::from_millis(limits.idle_timeout_ms), Duration::from_millis(limits.read_timeout_ms));
+    // One timer for the connection's life, moved for each wait: a `timeout` per wait would
+    // register and remove a timer entry twice per request.
+    let deadline = tokio::time::sleep(idle);
+    tokio::pin!(deadline);
     loop {
         let mut header = [0u8; HEADER_LEN];
         // Idle: wait for the first byte of the next request, or for shutdown.
+        deadline.as_mut().reset(Instant::now() + idle);
         tokio::select! {
             _ = shutdown.changed() => return Ok(()),
-            first = timeout(Duration::from_millis(limits.idle_timeout_ms), tls.read(&mut header[..1])) => {
-                if first.map_err(|_| timed_out("idle"))?? == 0 {
+            () = &mut deadline => return Err(timed_out("idle")),
+            first = tls.read(&mut header[..1]) => {
+                if first? == 0 {
                     return Ok(()); // the client closed
                 }
             }
         }
         // A request has begun: all of it must arrive within the read timeout (slowloris).
-        let read_deadline = Duration::from_millis(limits.read_timeout_ms);
-        let body = timeout(read_deadline, async {
+        deadline.as_mut().reset(Instant::now() + read_deadline);
+        let read = async {
             tls.read_exact(&mut header[1..]).await?;
             let len = message_len(&header, &decode_limits)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
@@ -112,9 +120,11 @@ async fn connection(
             message[..HEADER_LEN].copy_from_slice(&header);
             tls.read_exact(&mut message[HEADER_LEN..]).await?;
             Ok::<_, io::Error>(Zeroizing::new(message))
-        })
-        .await
-        .map_err(|_| timed_out("reading a request"))??;
+        };
+        let body = tokio::select! {
+            () = &mut deadline => return Err(timed_out("reading a request")),
+            body = read => body?,
+        };
         let request = shared.service.decode(&body);
         drop(body);
         let (response, outcomes) = if shared.service.serves_inline(&request) {

@@ -199,3 +199,31 @@ fn batches_attributes_and_locate_results_are_capped() {
     assert_eq!(locate.result_reason, Some(ResultReason::INVALID_FIELD), "more matches than the cap");
     still_serving(&server);
 }
+
+/// A connection that says nothing for the idle timeout is closed; one that pauses for less
+/// between requests is served on. (The listener keeps one timer per connection and moves it
+/// for each wait: this is what that timer must still do.)
+#[test]
+fn a_silent_connection_is_closed_after_the_idle_timeout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = "[limits]\nmax_message_size = 1048576\nmax_connections = 64\nhandshake_timeout_ms = 2000\n\
+                  idle_timeout_ms = 800\nread_timeout_ms = 1000\n";
+    let config = dir.path().join("kmipd.toml");
+    std::fs::write(&config, config_with(&[("[limits]", limits)])).expect("config");
+    let server = Kmipd::spawn_config(env!("CARGO_BIN_EXE_kmipd"), &config, &dir.path().join("data"), &[]);
+    let discover = || RequestPayload::DiscoverVersions(DiscoverVersionsRequest { versions: Vec::new() });
+
+    let mut client = server.client("client");
+    for _ in 0..3 {
+        ok(client.call(ProtocolVersion::V1_4, Operation::DISCOVER_VERSIONS, discover()));
+        std::thread::sleep(Duration::from_millis(400));
+    }
+    let silent_since = Instant::now();
+    assert!(client.read_message().is_err(), "the server closes a silent connection");
+    let closed_after = silent_since.elapsed();
+    assert!(
+        closed_after >= Duration::from_millis(300) && closed_after < Duration::from_secs(5),
+        "closed {closed_after:?} into the silence (idle timeout 800 ms, 400 ms of it already gone)"
+    );
+    still_serving(&server);
+}
