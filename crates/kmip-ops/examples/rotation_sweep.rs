@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
 
 use kmip_keystore::{KeyStore, Keyring, RootKey, RotationPolicy, SledStore};
-use kmip_ops::rotation::NewCmk;
+use kmip_ops::rotation::{DAY, NewCmk};
 use kmip_ops::{Clock, Service, ServiceConfig};
 use kmip_proto::SecretBytes;
 
@@ -22,7 +22,6 @@ use kmip_proto::SecretBytes;
 const BATCH: usize = 50;
 /// CMKs made per commit while filling.
 const FILL_BATCH: usize = 2_000;
-const DAY: i64 = 86_400;
 
 #[derive(Debug)]
 struct SettableClock(AtomicI64);

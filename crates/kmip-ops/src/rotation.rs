@@ -113,8 +113,17 @@ pub(crate) fn cmk_of(object: &StoredObject) -> Option<String> {
 /// > Huawei KMS (rotating CMKs): "a key more than one period overdue rotates ... otherwise the
 /// > original schedule continues".
 pub fn next_after(due: i64, now: i64, interval_days: u32) -> i64 {
-    let interval = i64::from(interval_days) * DAY;
-    if now - due > interval { now + interval } else { due + interval }
+    if now > one_interval_after(due, interval_days) {
+        one_interval_after(now, interval_days)
+    } else {
+        one_interval_after(due, interval_days)
+    }
+}
+
+/// One rotation interval of `interval_days` after `at` (seconds since the epoch): where every
+/// schedule change (enabling, a new interval, a rotation) puts the next due time.
+pub fn one_interval_after(at: i64, interval_days: u32) -> i64 {
+    at + i64::from(interval_days) * DAY
 }
 
 impl Service {
@@ -162,7 +171,7 @@ impl Service {
         let now = self.clock.now();
         let mut policy = policy;
         if policy.enabled {
-            policy.next_rotation = Some(now + i64::from(policy.interval_days) * DAY);
+            policy.next_rotation = Some(one_interval_after(now, policy.interval_days));
         }
         let mut records = Vec::with_capacity(specs.len());
         let mut changes = Vec::with_capacity(2 * specs.len());
@@ -282,7 +291,7 @@ impl Service {
             let interval = record.policy.interval_days;
             record.policy.next_rotation = Some(match (origin, due) {
                 (VersionOrigin::Automatic, Some(due)) => next_after(due, now, interval),
-                _ => now + i64::from(interval) * DAY,
+                _ => one_interval_after(now, interval),
             });
         }
         let generation = record.versions.len() as i32;
@@ -439,14 +448,14 @@ impl Service {
                 match setting {
                     Setting::Automatic(on) => {
                         r.policy.enabled = on;
-                        r.policy.next_rotation =
-                            on.then(|| r.policy.last_rotation.unwrap_or(now) + i64::from(r.policy.interval_days) * DAY);
+                        r.policy.next_rotation = on
+                            .then(|| one_interval_after(r.policy.last_rotation.unwrap_or(now), r.policy.interval_days));
                     }
                     Setting::Interval(days) => {
                         r.policy.interval_days = days;
                         if r.policy.enabled {
                             r.policy.next_rotation =
-                                Some(r.policy.last_rotation.unwrap_or(now) + i64::from(days) * DAY);
+                                Some(one_interval_after(r.policy.last_rotation.unwrap_or(now), days));
                         }
                     }
                 }

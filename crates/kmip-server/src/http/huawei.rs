@@ -14,7 +14,7 @@ use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use kmip_keystore::{CmkRecord, CmkState, StoreError, VersionOrigin};
 use kmip_ops::OpError;
-use kmip_ops::rotation::{DAY, INTERVAL_DAYS, NewCmk, RotationError};
+use kmip_ops::rotation::{DAY, INTERVAL_DAYS, NewCmk, RotationError, one_interval_after};
 use serde_json::{Value, json};
 
 use super::AppState;
@@ -245,7 +245,7 @@ fn run(state: &AppState, project: &str, action: &str, request: &Value) -> Result
                     return Err(RotationError::AlreadyEnabled);
                 }
                 r.policy.enabled = true;
-                r.policy.next_rotation = Some(now + i64::from(r.policy.interval_days) * DAY);
+                r.policy.next_rotation = Some(one_interval_after(now, r.policy.interval_days));
                 Ok(())
             })?;
             ok(json!({}))
@@ -273,7 +273,7 @@ fn run(state: &AppState, project: &str, action: &str, request: &Value) -> Result
             svc.update_cmk(&record.key_id, |r, now| {
                 r.policy.interval_days = days;
                 if r.policy.enabled {
-                    r.policy.next_rotation = Some(r.policy.last_rotation.unwrap_or(now) + i64::from(days) * DAY);
+                    r.policy.next_rotation = Some(one_interval_after(r.policy.last_rotation.unwrap_or(now), days));
                 }
                 Ok(())
             })?;
