@@ -77,7 +77,7 @@ impl Key {
 
     /// No key: what Create, which names none, runs on.
     pub fn none() -> Self {
-        Key { uid: String::new(), name: String::new(), sealed: None }
+        Self::named(String::new())
     }
 
     /// A key that exists already (`--use-key`): for Get, GetAttributes and Encrypt, which need
