@@ -191,8 +191,8 @@ impl Service {
         policy: RotationPolicy,
         now: i64,
     ) -> Result<(CmkRecord, StoredObject), RotationError> {
-        let key_id = new_uid(&self.rng)?;
-        let uid = new_uid(&self.rng)?;
+        let key_id = new_uid(&self.rng, &*self.clock)?;
+        let uid = new_uid(&self.rng, &*self.clock)?;
         let bytes = random_bytes(&self.rng, 32)?;
         let record = CmkRecord {
             key_id: key_id.clone(),
@@ -472,7 +472,7 @@ impl Service {
         let now = self.clock.now();
         let alias = object.names().into_iter().next().unwrap_or_default();
         let record = CmkRecord {
-            key_id: new_uid(&self.rng)?,
+            key_id: new_uid(&self.rng, &*self.clock)?,
             project: object.owner.clone(),
             owner: object.owner.clone(),
             alias,

@@ -85,7 +85,7 @@ pub(crate) fn new_object(
     attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(ctx.now)));
     attributes.extend(digest_attribute(&object));
     let mut stored = StoredObject {
-        uid: new_uid(&ctx.svc.rng)?,
+        uid: new_uid(&ctx.svc.rng, &*ctx.svc.clock)?,
         owner: ctx.client.subject().to_owned(),
         object_type,
         state: State::PRE_ACTIVE,

@@ -171,7 +171,7 @@ pub(crate) fn replacement_with(
         .cloned()
         .collect();
     attributes.extend(overrides);
-    let new_uid = new_uid(&svc.rng)?;
+    let new_uid = new_uid(&svc.rng, &*svc.clock)?;
     attributes.push(Attribute::new(Tag::INITIAL_DATE, Value::DateTime(now)));
     attributes.push(Attribute::new(Tag::LAST_CHANGE_DATE, Value::DateTime(now)));
     attributes.push(Attribute::new(Tag::FRESH, Value::Boolean(true)));
