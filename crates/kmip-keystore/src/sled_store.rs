@@ -10,9 +10,14 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use std::convert::Infallible;
 
-use crate::group_commit::GroupCommit;
+use sled::IVec;
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+
+use crate::group_commit::{GroupCommit, Outcomes};
 use crate::object_cache::ObjectCache;
 use crate::seal::{Domain, Keyring};
 use crate::{Change, CmkRecord, IndexKey, KeyStore, Listing, ResealStep, StoreError, StoredObject};
@@ -34,7 +39,7 @@ const META_PREFIX: u8 = b'm';
 pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
-    group: GroupCommit,
+    group: GroupCommit<Vec<Change>>,
     keyring: Arc<Keyring>,
     cache: ObjectCache,
 }
@@ -141,65 +146,149 @@ impl SledStore {
         Ok(store)
     }
 
-    fn apply(
-        keyring: &Keyring,
-        tx: &TransactionalTree,
-        change: &Change,
-    ) -> Result<(), ConflictableTransactionError<StoreError>> {
-        let abort = ConflictableTransactionError::Abort;
+    /// Applies a batch of commits in one transaction, each all-or-nothing on its own: a
+    /// commit refused (an insert that collides, a stale revision) is left out and told why,
+    /// the others are applied. Commits later in the batch see the earlier ones.
+    fn apply_batch(&self, batch: &[Vec<Change>]) -> Outcomes {
+        // Until the transaction is applied or failed, reads of these objects bypass the cache.
+        let writing = self.cache.writing(batch.iter().flatten().filter_map(Change::object_uid));
+        let result = self.tree.transaction(|tx| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for changes in batch {
+                let mut staged = Staged { tx, writes: Vec::new() };
+                match changes.iter().try_for_each(|change| Self::plan(&self.keyring, &mut staged, change)) {
+                    Ok(()) => {
+                        staged.apply()?;
+                        outcomes.push(Ok(()));
+                    }
+                    Err(Planned::Refused(e)) => outcomes.push(Err(e)),
+                    Err(Planned::Tx(e)) => return Err(e.into()),
+                }
+            }
+            Ok::<_, ConflictableTransactionError<Infallible>>(outcomes)
+        });
+        drop(writing);
+        match result {
+            Ok(outcomes) => outcomes,
+            Err(TransactionError::Abort(never)) => match never {},
+            Err(TransactionError::Storage(e)) => batch.iter().map(|_| Err(backend(&e))).collect(),
+        }
+    }
+
+    /// Stages one change: checks it against the store and the commit's earlier changes, and
+    /// records its writes without applying them.
+    fn plan(keyring: &Keyring, staged: &mut Staged<'_>, change: &Change) -> Result<(), Planned> {
         let (object, must_exist) = match change {
             Change::Insert(o) => (o, false),
             Change::Update(o) => (o, true),
-            Change::PutCmk(record) => return Self::put_cmk(tx, record),
+            Change::PutCmk(record) => return Self::plan_cmk(staged, record),
             Change::PutMeta { key, value } => {
-                tx.insert(meta_key(key), keyring.seal(Domain::Meta, key, value).map_err(abort)?)?;
+                staged.insert(meta_key(key), keyring.seal(Domain::Meta, key, value)?);
                 return Ok(());
             }
         };
         let key = object_key(&object.uid);
         let updated;
-        let object = match (tx.get(&key)?, must_exist) {
-            (Some(_), false) => return Err(abort(StoreError::Exists(object.uid.clone()))),
-            (None, true) => {
-                return Err(abort(StoreError::Backend(format!("object {} vanished", object.uid))));
-            }
+        let object = match (staged.get(&key)?, must_exist) {
+            (Some(_), false) => return Err(StoreError::Exists(object.uid.clone()).into()),
+            (None, true) => return Err(StoreError::Backend(format!("object {} vanished", object.uid)).into()),
             (Some(old), true) => {
-                let old = keyring.open_object(&object.uid, &old).map_err(abort)?;
-                object.check_revision(&old).map_err(abort)?;
+                let old = keyring.open_object(&object.uid, &old)?;
+                object.check_revision(&old)?;
                 for index in IndexKey::all_for(&old) {
-                    tx.remove(index.entry(&old.uid))?;
+                    staged.remove(index.entry(&old.uid));
                 }
                 updated = object.updated();
                 &updated
             }
             (None, false) => object,
         };
-        tx.insert(key, keyring.seal_object(object).map_err(abort)?)?;
+        staged.insert(key, keyring.seal_object(object)?);
         for index in IndexKey::all_for(object) {
-            tx.insert(index.entry(&object.uid), &[][..])?;
+            staged.insert(index.entry(&object.uid), Vec::new());
+        }
+        Ok(())
+    }
+
+    fn plan_cmk(staged: &mut Staged<'_>, record: &CmkRecord) -> Result<(), Planned> {
+        let key = cmk_key(&record.key_id);
+        let old = match staged.get(&key)? {
+            Some(old) => Some(decode_cmk(&record.key_id, &old)?),
+            None => None,
+        };
+        let record = &record.next_revision(old.as_ref())?;
+        for index in old.iter().flat_map(cmk_index_keys) {
+            staged.remove(index);
+        }
+        let bytes = serde_json::to_vec(record).map_err(backend)?;
+        staged.insert(key, bytes);
+        for index in cmk_index_keys(record) {
+            staged.insert(index, Vec::new());
+        }
+        Ok(())
+    }
+}
+
+/// Why a change could not be staged.
+enum Planned {
+    /// The store refuses this commit alone.
+    Refused(StoreError),
+    /// The transaction must retry (a conflict) or fail (storage): every commit of the batch.
+    Tx(UnabortableTransactionError),
+}
+
+impl From<StoreError> for Planned {
+    fn from(e: StoreError) -> Self {
+        Planned::Refused(e)
+    }
+}
+
+impl From<UnabortableTransactionError> for Planned {
+    fn from(e: UnabortableTransactionError) -> Self {
+        Planned::Tx(e)
+    }
+}
+
+/// One commit's writes, held back until every change of it has been checked, so that a
+/// refused commit leaves nothing in the batch's transaction. Its reads see its own writes
+/// first, then the transaction (which holds the batch's earlier commits).
+struct Staged<'a> {
+    tx: &'a TransactionalTree,
+    /// `(key, Some(value))` to insert, `(key, None)` to remove, in order.
+    writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+}
+
+impl Staged<'_> {
+    fn get(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
+        match self.writes.iter().rev().find(|(k, _)| k == key) {
+            Some((_, value)) => Ok(value.as_deref().map(IVec::from)),
+            None => self.tx.get(key),
+        }
+    }
+
+    fn insert(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.push((key, Some(value)));
+    }
+
+    fn remove(&mut self, key: Vec<u8>) {
+        self.writes.push((key, None));
+    }
+
+    fn apply(self) -> Result<(), UnabortableTransactionError> {
+        for (key, value) in self.writes {
+            match value {
+                Some(value) => drop(self.tx.insert(key, value)?),
+                None => drop(self.tx.remove(key)?),
+            }
         }
         Ok(())
     }
 }
 
 impl SledStore {
-    fn put_cmk(tx: &TransactionalTree, record: &CmkRecord) -> Result<(), ConflictableTransactionError<StoreError>> {
-        let key = cmk_key(&record.key_id);
-        let old = match tx.get(&key)? {
-            Some(old) => Some(decode_cmk(&record.key_id, &old).map_err(ConflictableTransactionError::Abort)?),
-            None => None,
-        };
-        let record = &record.next_revision(old.as_ref()).map_err(ConflictableTransactionError::Abort)?;
-        for index in old.iter().flat_map(cmk_index_keys) {
-            tx.remove(index)?;
-        }
-        let bytes = serde_json::to_vec(record)
-            .map_err(|e| ConflictableTransactionError::Abort(StoreError::Backend(e.to_string())))?;
-        tx.insert(key, bytes)?;
-        for index in cmk_index_keys(record) {
-            tx.insert(index, &[][..])?;
-        }
-        Ok(())
+    /// Makes everything applied so far durable. sled's `flush` writes its log and `fsync`s it.
+    fn flush(&self) -> Result<(), String> {
+        self.db.flush().map(drop).map_err(|e| e.to_string())
     }
 
     /// The suffixes (after `prefix`) of keys from `start`, at most `limit`, while they keep the prefix.
@@ -233,23 +322,7 @@ impl KeyStore for SledStore {
     }
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
-        // Until the transaction is applied or failed, reads of these objects bypass the cache.
-        let writing = self.cache.writing(changes.iter().filter_map(Change::object_uid));
-        let result = self.tree.transaction(|tx| {
-            for change in &changes {
-                Self::apply(&self.keyring, tx, change)?;
-            }
-            Ok(())
-        });
-        drop(writing);
-        match result {
-            Ok(()) => {}
-            Err(TransactionError::Abort(e)) => return Err(e),
-            Err(TransactionError::Storage(e)) => return Err(backend(e)),
-        }
-        self.group.wait_durable(|| self.db.flush().map(drop).map_err(|e| e.to_string())).map_err(|e| {
-            StoreError::Backend(format!("flush failed: {}", e.unwrap_or_else(|| "in a shared flush".into())))
-        })
+        self.group.commit(changes, |batch| self.apply_batch(batch), || self.flush())
     }
 
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
@@ -324,9 +397,8 @@ impl KeyStore for SledStore {
             }
         }
         if step.resealed > 0 {
-            self.group.wait_durable(|| self.db.flush().map(drop).map_err(|e| e.to_string())).map_err(|e| {
-                StoreError::Backend(format!("flush failed: {}", e.unwrap_or_else(|| "in a shared flush".into())))
-            })?;
+            // An empty commit: it waits for a flush that starts after the records above.
+            self.commit(Vec::new())?;
         }
         Ok(step)
     }
@@ -384,5 +456,56 @@ impl KeyStore for SledStore {
     /// sled serves reads from its page cache, or with a read of a local file.
     fn reads_in_memory(&self) -> bool {
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use kmip_proto::SecretBytes;
+    use kmip_proto::dict::{ObjectType, State};
+
+    use super::*;
+    use crate::RootKey;
+
+    fn object(uid: &str) -> StoredObject {
+        StoredObject {
+            uid: uid.into(),
+            owner: "o".into(),
+            object_type: ObjectType::SYMMETRIC_KEY,
+            state: State::ACTIVE,
+            attributes: Vec::new(),
+            object: None,
+            revision: 0,
+        }
+    }
+
+    fn store(dir: &Path) -> SledStore {
+        let root = RootKey::from_bytes(&SecretBytes::new(vec![1; 32])).expect("a root key");
+        SledStore::open(dir, Arc::new(Keyring::new(root, Vec::new()))).expect("opens")
+    }
+
+    /// One batch, one transaction: a commit refused in the middle leaves nothing of itself,
+    /// and neither stops the commits around it nor hides the earlier ones from it.
+    #[test]
+    fn a_batch_applies_each_commit_whole_or_not_at_all() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = store(dir.path());
+        let batch = vec![
+            vec![Change::Insert(object("a"))],
+            // Collides with the commit before it in the same batch: `b` must not land.
+            vec![Change::Insert(object("b")), Change::Insert(object("a"))],
+            // Collides with itself.
+            vec![Change::Insert(object("c")), Change::Insert(object("c"))],
+            vec![Change::Insert(object("d"))],
+        ];
+        let outcomes = store.apply_batch(&batch);
+        assert!(outcomes[0].is_ok() && outcomes[3].is_ok(), "{outcomes:?}");
+        assert!(matches!(&outcomes[1], Err(StoreError::Exists(uid)) if uid == "a"), "{outcomes:?}");
+        assert!(matches!(&outcomes[2], Err(StoreError::Exists(uid)) if uid == "c"), "{outcomes:?}");
+        for (uid, there) in [("a", true), ("b", false), ("c", false), ("d", true)] {
+            assert_eq!(store.get(uid).expect("get").is_some(), there, "{uid}");
+        }
+        let owned = store.scan(&IndexKey::Owner("o".into()), None, 10).expect("scan");
+        assert_eq!(owned, ["a", "d"], "index entries of refused commits are not written either");
     }
 }

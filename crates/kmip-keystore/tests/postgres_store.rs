@@ -55,6 +55,12 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn colliding_commits_fail_alone() {
+    let Some(db) = database("colliding") else { return };
+    contract::colliding_commits_fail_alone(Arc::new(open(&db, keyring(1))));
+}
+
+#[test]
 fn reads_never_go_back_while_an_object_is_rewritten() {
     let Some(db) = database("rewritten") else { return };
     contract::reads_never_go_back_while_an_object_is_rewritten(Arc::new(open(&db, keyring(1))));

@@ -32,6 +32,12 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn colliding_commits_fail_alone() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    contract::colliding_commits_fail_alone(Arc::new(SledStore::open(dir.path(), keyring(1)).expect("opens")));
+}
+
+#[test]
 fn reads_never_go_back_while_an_object_is_rewritten() {
     let dir = tempfile::tempdir().expect("temp dir");
     contract::reads_never_go_back_while_an_object_is_rewritten(Arc::new(

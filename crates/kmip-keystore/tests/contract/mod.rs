@@ -131,6 +131,50 @@ pub(crate) fn concurrent_commits_all_land(store: Arc<dyn KeyStore>) {
     assert_eq!(store.scan(&IndexKey::Owner("alice".into()), None, 1000).expect("scan").len(), 400);
 }
 
+/// Concurrent commits that collide: eight threads each insert the same shared objects (with
+/// one of their own in the same commit) and an object of their own alone. Exactly one insert
+/// of each shared object lands, with its companion; every other such commit fails whole, with
+/// `Exists`, and leaves nothing; the commits that collide with nothing all land. (The
+/// embedded store applies concurrent commits in one batch; what one commit does there must
+/// not reach another.)
+pub(crate) fn colliding_commits_fail_alone(store: Arc<dyn KeyStore>) {
+    const SHARED: usize = 40;
+    let threads: Vec<_> = (0..8)
+        .map(|t| {
+            let store = Arc::clone(&store);
+            std::thread::spawn(move || {
+                let mut won = Vec::new();
+                for i in 0..SHARED {
+                    let companion = format!("companion-{t}-{i}");
+                    let pair = vec![
+                        Change::Insert(key(&companion, "alice", &companion)),
+                        Change::Insert(key(&format!("shared-{i}"), "alice", "shared")),
+                    ];
+                    match store.commit(pair) {
+                        Ok(()) => won.push(companion),
+                        Err(StoreError::Exists(uid)) => assert_eq!(uid, format!("shared-{i}")),
+                        Err(e) => panic!("an unexpected failure: {e}"),
+                    }
+                    let own = format!("own-{t}-{i}");
+                    store
+                        .commit(vec![Change::Insert(key(&own, "bob", &own))])
+                        .expect("an insert that collides with nothing");
+                }
+                won
+            })
+        })
+        .collect();
+    let won: Vec<String> = threads.into_iter().flat_map(|t| t.join().expect("no panic")).collect();
+    assert_eq!(won.len(), SHARED, "one commit per shared object won");
+    assert_eq!(store.scan(&IndexKey::Name("shared".into()), None, 1000).expect("scan").len(), SHARED);
+    let mut companions = store.scan(&IndexKey::Owner("alice".into()), None, 1000).expect("scan");
+    companions.retain(|uid| uid.starts_with("companion-"));
+    let mut expected = won;
+    expected.sort();
+    assert_eq!(companions, expected, "only the winners' companions are stored");
+    assert_eq!(store.scan(&IndexKey::Owner("bob".into()), None, 1000).expect("scan").len(), 8 * SHARED);
+}
+
 /// Reads racing the updates of one object: no reader sees its revision go back, and once
 /// the writer is done every reader sees the last one. (The embedded store keeps decoded
 /// objects in a cache in front of its tree; this is what that cache must not break.)
