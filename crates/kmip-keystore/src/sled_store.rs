@@ -1,9 +1,10 @@
 //! The embedded default store, on sled.
 //!
 //! One tree holds everything: `o<uid>` → the object's record, and `i<kind><len><value><uid>`
-//! → nothing, one entry per index key ([`IndexKey`]). A commit is one sled transaction over
-//! that tree, so an object and its index entries change together, then waits for a flush it
-//! shares with concurrent commits ([`GroupCommit`]). Reads go through a bounded cache of
+//! → nothing, one entry per index key ([`IndexKey`]). Concurrent commits are applied in
+//! batches, one sled transaction over that tree per batch, so that an object and its index
+//! entries change together and each commit is all-or-nothing; each batch is then flushed
+//! once ([`GroupCommit`]). Reads go through a bounded cache of
 //! decoded objects ([`ObjectCache`]), which every commit updates before it returns.
 
 use std::path::Path;
