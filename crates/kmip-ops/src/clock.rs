@@ -7,12 +7,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Seconds since the Unix epoch.
     fn now(&self) -> i64;
-
-    /// Milliseconds since the Unix epoch: what orders identifiers made within one second
-    /// ([`crate::keys`]). A clock that keeps only seconds gives the start of its second.
-    fn now_millis(&self) -> i64 {
-        self.now().saturating_mul(1000)
-    }
 }
 
 /// The system's clock.
@@ -23,10 +17,6 @@ impl Clock for SystemClock {
     fn now(&self) -> i64 {
         // A clock before 1970 is a broken machine; treat it as the epoch rather than panic.
         SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64)
-    }
-
-    fn now_millis(&self) -> i64 {
-        SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
     }
 }
 

@@ -59,10 +59,6 @@ impl Clock for OffsetFileClock {
     fn now(&self) -> i64 {
         SystemClock.now().saturating_add(self.offset())
     }
-
-    fn now_millis(&self) -> i64 {
-        SystemClock.now_millis().saturating_add(self.offset().saturating_mul(1000))
-    }
 }
 
 #[cfg(test)]
