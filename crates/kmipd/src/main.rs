@@ -14,6 +14,15 @@ use std::process::ExitCode;
 use clap::Parser;
 use kmip_server::{Config, Server};
 
+/// jemalloc, not the system's malloc. With glibc's, the memory kmipd freed while it took
+/// durable Creates as fast as it could (sled's log buffers and node copies) stayed with the
+/// process: filling a sled store to a million keys left kmipd at 396 to 414 MiB, against the
+/// 300 MB bound, and at 617 MiB with a single malloc arena; with jemalloc, 266 MiB, and the
+/// fill ran no slower (`benches/million-keys.sh`, BENCHMARKS.md).
+#[cfg(not(target_env = "msvc"))]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// A KMIP server over mutual TLS, with a durable key store.
 #[derive(Debug, Parser)]
 #[command(version, about)]
