@@ -58,11 +58,18 @@ struct State<J> {
 }
 
 impl<J> State<J> {
-    /// Wakes the oldest queued committer, to lead the next batch.
-    fn wake_next_leader(&self) {
-        if let Some((next, _)) = self.queue.first() {
-            next.wake.notify_one();
-        }
+    /// What wakes the oldest queued committer, to lead the next batch.
+    fn next_leader(&self) -> Option<Arc<Condvar>> {
+        self.queue.first().map(|(next, _)| Arc::clone(&next.wake))
+    }
+}
+
+/// Wakes the committers of `wakes`. Called after the lock is released: a committer woken
+/// while it is held would only wait for it again. None can miss its wake-up: what it waits
+/// for was written under the lock, which it holds from its check until it waits.
+fn wake_all(wakes: impl IntoIterator<Item = Arc<Condvar>>) {
+    for wake in wakes {
+        wake.notify_one();
     }
 }
 
@@ -137,38 +144,46 @@ impl<J> Lead<'_, J> {
         let mut state = lock(&self.group.state);
         state.applying = false;
         self.applying = false;
-        state.wake_next_leader();
+        let next = state.next_leader();
+        drop(state);
+        wake_all(next);
     }
 
     /// Hands the batch its outcomes and returns the leader's own.
     fn finish(mut self, outcomes: Outcomes) -> Result<(), StoreError> {
         let mut own = Err(StoreError::Backend("the commit's outcome went missing".into()));
+        let mut wakes = Vec::with_capacity(self.batch.len());
         let mut state = lock(&self.group.state);
         for (committer, outcome) in std::mem::take(&mut self.batch).into_iter().zip(outcomes) {
             if committer.ticket == self.own {
                 own = outcome;
             } else {
                 state.outcomes.insert(committer.ticket, outcome);
-                committer.wake.notify_one();
+                wakes.push(committer.wake);
             }
         }
+        drop(state);
+        wake_all(wakes);
         own
     }
 }
 
 impl<J> Drop for Lead<'_, J> {
     fn drop(&mut self) {
+        let mut wakes = Vec::new();
         let mut state = lock(&self.group.state);
         for committer in self.batch.drain(..).filter(|c| c.ticket != self.own) {
             state
                 .outcomes
                 .insert(committer.ticket, Err(StoreError::Backend("the commit's batch failed in the middle".into())));
-            committer.wake.notify_one();
+            wakes.push(committer.wake);
         }
         if self.applying {
             state.applying = false;
-            state.wake_next_leader();
+            wakes.extend(state.next_leader());
         }
+        drop(state);
+        wake_all(wakes);
     }
 }
 
