@@ -159,20 +159,10 @@ impl Drop for Writing<'_> {
 
 #[cfg(test)]
 mod tests {
-    use kmip_proto::dict::{ObjectType, State};
-
     use super::*;
 
     fn object(uid: &str, revision: u64) -> StoredObject {
-        StoredObject {
-            uid: uid.into(),
-            owner: "o".into(),
-            object_type: ObjectType::SYMMETRIC_KEY,
-            state: State::ACTIVE,
-            attributes: Vec::new(),
-            object: None,
-            revision,
-        }
+        StoredObject::bare(uid, revision)
     }
 
     #[test]

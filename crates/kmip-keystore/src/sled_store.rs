@@ -463,21 +463,12 @@ impl KeyStore for SledStore {
 #[cfg(test)]
 mod tests {
     use kmip_proto::SecretBytes;
-    use kmip_proto::dict::{ObjectType, State};
 
     use super::*;
     use crate::RootKey;
 
     fn object(uid: &str) -> StoredObject {
-        StoredObject {
-            uid: uid.into(),
-            owner: "o".into(),
-            object_type: ObjectType::SYMMETRIC_KEY,
-            state: State::ACTIVE,
-            attributes: Vec::new(),
-            object: None,
-            revision: 0,
-        }
+        StoredObject::bare(uid, 0)
     }
 
     fn store(dir: &Path) -> SledStore {

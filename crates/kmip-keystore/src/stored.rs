@@ -170,3 +170,20 @@ impl StoredObject {
         })
     }
 }
+
+#[cfg(test)]
+impl StoredObject {
+    /// An active symmetric key of owner `o` with no attributes and no key material: what the
+    /// store's own unit tests write and read.
+    pub(crate) fn bare(uid: &str, revision: u64) -> Self {
+        StoredObject {
+            uid: uid.into(),
+            owner: "o".into(),
+            object_type: kmip_proto::dict::ObjectType::SYMMETRIC_KEY,
+            state: kmip_proto::dict::State::ACTIVE,
+            attributes: Vec::new(),
+            object: None,
+            revision,
+        }
+    }
+}
