@@ -14,6 +14,7 @@
 //! took turns at it. One transaction per batch costs a fraction of that per job.
 
 use std::collections::HashMap;
+use std::ops::RangeInclusive;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use crate::StoreError;
@@ -87,30 +88,62 @@ impl<J> GroupCommit<J> {
     pub(crate) fn commit(
         &self,
         job: J,
-        apply: impl FnOnce(&[J]) -> Outcomes,
-        flush: impl FnOnce() -> Result<(), String>,
+        apply: impl FnMut(&[J]) -> Outcomes,
+        flush: impl FnMut() -> Result<(), String>,
     ) -> Result<(), StoreError> {
+        let mut outcomes = self.commit_each(vec![job], apply, flush);
+        outcomes.pop().unwrap_or_else(|| Err(StoreError::Backend("the commit's outcome went missing".into())))
+    }
+
+    /// Queues several jobs at once, each still applied all-or-nothing on its own, and returns
+    /// their outcomes in order once every one is flushed or refused: a caller with many
+    /// independent commits (the rotation sweep) shares flushes without a thread for each.
+    pub(crate) fn commit_each(
+        &self,
+        jobs: Vec<J>,
+        mut apply: impl FnMut(&[J]) -> Outcomes,
+        mut flush: impl FnMut() -> Result<(), String>,
+    ) -> Outcomes {
         let mut state = lock(&self.state);
-        state.issued += 1;
-        let me = Committer { ticket: state.issued, wake: Arc::new(Condvar::new()) };
-        state.queue.push((me.clone(), job));
-        loop {
-            if let Some(outcome) = state.outcomes.remove(&me.ticket) {
-                return outcome;
-            }
-            // Lead if no one is applying and no leader has taken this job yet: a leader that
-            // took it is flushing it and will hand it its outcome. (Woken to lead and beaten
-            // to it by a newcomer, this committer waits again; whoever applies next wakes the
-            // next one in the queue when done.)
-            if !state.applying && state.queue.iter().any(|(c, _)| c.ticket == me.ticket) {
-                break;
-            }
-            state = me.wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+        // Tickets issued under one lock are consecutive: this caller's are `first..=last`.
+        let first = state.issued + 1;
+        let wake = Arc::new(Condvar::new());
+        for job in jobs {
+            state.issued += 1;
+            let ticket = state.issued;
+            state.queue.push((Committer { ticket, wake: Arc::clone(&wake) }, job));
         }
+        let mine = first..=state.issued;
+        loop {
+            if mine.clone().all(|ticket| state.outcomes.contains_key(&ticket)) {
+                return mine.map(|ticket| state.outcomes.remove(&ticket).expect("checked just above")).collect();
+            }
+            // Lead if no one is applying and no leader has taken one of these jobs yet: a
+            // leader that took them is flushing them and will hand them their outcomes.
+            // (Woken to lead and beaten to it by a newcomer, this committer waits again;
+            // whoever applies next wakes the next one in the queue when done.)
+            if !state.applying && state.queue.iter().any(|(c, _)| mine.contains(&c.ticket)) {
+                state = self.lead(state, mine.clone(), &mut apply, &mut flush);
+                continue;
+            }
+            state = wake.wait(state).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Takes the whole queue and applies it; steps aside so the next batch can be applied;
+    /// flushes; leaves every job's outcome for its committer (this one's too) and wakes the
+    /// others. Returns with the lock taken again.
+    fn lead<'a>(
+        &'a self,
+        mut state: MutexGuard<'a, State<J>>,
+        own: RangeInclusive<u64>,
+        apply: &mut impl FnMut(&[J]) -> Outcomes,
+        flush: &mut impl FnMut() -> Result<(), String>,
+    ) -> MutexGuard<'a, State<J>> {
         state.applying = true;
         let (batch, jobs): (Vec<Committer>, Vec<J>) = std::mem::take(&mut state.queue).into_iter().unzip();
         drop(state);
-        let mut lead = Lead { group: self, batch, own: me.ticket, applying: true };
+        let mut lead = Lead { group: self, batch, own, applying: true };
         let mut outcomes = apply(&jobs);
         if outcomes.len() != jobs.len() {
             outcomes = jobs.iter().map(|_| Err(StoreError::Backend("a batch lost track of its jobs".into()))).collect();
@@ -123,7 +156,8 @@ impl<J> GroupCommit<J> {
                 }
             }
         }
-        lead.finish(outcomes)
+        lead.finish(outcomes);
+        lock(&self.state)
     }
 }
 
@@ -132,8 +166,8 @@ impl<J> GroupCommit<J> {
 struct Lead<'a, J> {
     group: &'a GroupCommit<J>,
     batch: Vec<Committer>,
-    /// The leader's own ticket: its outcome is returned, not left for collection.
-    own: u64,
+    /// The leader's own tickets: it collects their outcomes itself, after [`Lead::finish`].
+    own: RangeInclusive<u64>,
     /// Still applying: the next batch waits.
     applying: bool,
 }
@@ -149,41 +183,44 @@ impl<J> Lead<'_, J> {
         wake_all(next);
     }
 
-    /// Hands the batch its outcomes and returns the leader's own.
-    fn finish(mut self, outcomes: Outcomes) -> Result<(), StoreError> {
-        let mut own = Err(StoreError::Backend("the commit's outcome went missing".into()));
-        let mut wakes = Vec::with_capacity(self.batch.len());
+    /// Leaves the batch its outcomes and wakes their committers.
+    fn finish(mut self, outcomes: Outcomes) {
+        self.hand_out(outcomes.into_iter().map(Some), true);
+    }
+
+    /// Stores each committer's outcome (`None`: its batch failed in the middle) and wakes it,
+    /// once per committer however many of its jobs the batch held. The leader's own are
+    /// stored only when it will come back for them (`keep_own`), and it is never woken.
+    fn hand_out(&mut self, outcomes: impl Iterator<Item = Option<Result<(), StoreError>>>, keep_own: bool) {
+        let mut wakes: Vec<Arc<Condvar>> = Vec::with_capacity(self.batch.len());
         let mut state = lock(&self.group.state);
         for (committer, outcome) in std::mem::take(&mut self.batch).into_iter().zip(outcomes) {
-            if committer.ticket == self.own {
-                own = outcome;
-            } else {
-                state.outcomes.insert(committer.ticket, outcome);
+            let own = self.own.contains(&committer.ticket);
+            if own && !keep_own {
+                continue;
+            }
+            let outcome =
+                outcome.unwrap_or_else(|| Err(StoreError::Backend("the commit's batch failed in the middle".into())));
+            state.outcomes.insert(committer.ticket, outcome);
+            if !own && !wakes.last().is_some_and(|w| Arc::ptr_eq(w, &committer.wake)) {
                 wakes.push(committer.wake);
             }
         }
+        if self.applying {
+            state.applying = false;
+            self.applying = false;
+            wakes.extend(state.next_leader());
+        }
         drop(state);
         wake_all(wakes);
-        own
     }
 }
 
 impl<J> Drop for Lead<'_, J> {
     fn drop(&mut self) {
-        let mut wakes = Vec::new();
-        let mut state = lock(&self.group.state);
-        for committer in self.batch.drain(..).filter(|c| c.ticket != self.own) {
-            state
-                .outcomes
-                .insert(committer.ticket, Err(StoreError::Backend("the commit's batch failed in the middle".into())));
-            wakes.push(committer.wake);
+        if !self.batch.is_empty() || self.applying {
+            self.hand_out(std::iter::repeat_with(|| None), false);
         }
-        if self.applying {
-            state.applying = false;
-            wakes.extend(state.next_leader());
-        }
-        drop(state);
-        wake_all(wakes);
     }
 }
 
@@ -231,6 +268,44 @@ mod tests {
             }
         }
         assert!(flushes.load(Ordering::Relaxed) < 800, "some flushes were shared");
+        assert!(lock(&group.state).outcomes.is_empty(), "every outcome was collected");
+    }
+
+    #[test]
+    fn one_callers_jobs_share_a_flush_and_keep_their_own_outcomes() {
+        let group = Arc::new(GroupCommit::<u32>::default());
+        let flushes = AtomicUsize::new(0);
+        let odd_fails = |jobs: &[u32]| -> Outcomes {
+            jobs.iter().map(|j| if j % 2 == 0 { Ok(()) } else { Err(StoreError::Exists(j.to_string())) }).collect()
+        };
+        let flush = || {
+            flushes.fetch_add(1, Ordering::Relaxed);
+            Ok(())
+        };
+        let outcomes = group.commit_each(vec![2, 3, 4, 5], odd_fails, flush);
+        let oks: Vec<bool> = outcomes.iter().map(Result::is_ok).collect();
+        assert_eq!(oks, [true, false, true, false]);
+        assert_eq!(flushes.load(Ordering::Relaxed), 1, "alone, its jobs are one batch");
+
+        // Beside single-job committers, every job of each caller still gets its own outcome.
+        let threads: Vec<_> = (0..6u32)
+            .map(|t| {
+                let group = Arc::clone(&group);
+                std::thread::spawn(move || {
+                    for round in 0..50u32 {
+                        let jobs: Vec<u32> = (0..=t % 3).map(|i| t * 10_000 + round * 10 + i).collect();
+                        let outcomes = group.commit_each(jobs.clone(), odd_fails, || Ok(()));
+                        assert_eq!(outcomes.len(), jobs.len());
+                        for (job, outcome) in jobs.iter().zip(outcomes) {
+                            assert_eq!(outcome.is_ok(), job % 2 == 0, "job {job}");
+                        }
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("no panic");
+        }
         assert!(lock(&group.state).outcomes.is_empty(), "every outcome was collected");
     }
 

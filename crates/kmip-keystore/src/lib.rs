@@ -98,6 +98,14 @@ pub trait KeyStore: Send + Sync + std::fmt::Debug {
     /// disk; when it fails, none is visible.
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError>;
 
+    /// Applies each of `commits` as [`KeyStore::commit`] would, each atomic on its own (one
+    /// refused leaves the others applied), and returns their outcomes in order once all are
+    /// durable: how one caller with many independent commits (the rotation sweep) shares
+    /// flushes among them. The default commits them one after another.
+    fn commit_each(&self, commits: Vec<Vec<Change>>) -> Vec<Result<(), StoreError>> {
+        commits.into_iter().map(|changes| self.commit(changes)).collect()
+    }
+
     /// The identifiers under one index key, in identifier order, after `after` if given, at
     /// most `limit`.
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError>;

@@ -326,6 +326,10 @@ impl KeyStore for SledStore {
         self.group.commit(changes, |batch| self.apply_batch(batch), || self.flush())
     }
 
+    fn commit_each(&self, commits: Vec<Vec<Change>>) -> Vec<Result<(), StoreError>> {
+        self.group.commit_each(commits, |batch| self.apply_batch(batch), || self.flush())
+    }
+
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
         let prefix = key.prefix();
         // The first entry strictly after `after`: its key with a zero byte appended.

@@ -55,6 +55,12 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn commits_handed_over_together_stand_alone() {
+    let Some(db) = database("together") else { return };
+    contract::commits_handed_over_together_stand_alone(&open(&db, keyring(1)));
+}
+
+#[test]
 fn colliding_commits_fail_alone() {
     let Some(db) = database("colliding") else { return };
     contract::colliding_commits_fail_alone(Arc::new(open(&db, keyring(1))));

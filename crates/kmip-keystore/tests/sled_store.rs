@@ -32,6 +32,12 @@ fn concurrent_commits_all_land() {
 }
 
 #[test]
+fn commits_handed_over_together_stand_alone() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    contract::commits_handed_over_together_stand_alone(&SledStore::open(dir.path(), keyring(1)).expect("opens"));
+}
+
+#[test]
 fn colliding_commits_fail_alone() {
     let dir = tempfile::tempdir().expect("temp dir");
     contract::colliding_commits_fail_alone(Arc::new(SledStore::open(dir.path(), keyring(1)).expect("opens")));

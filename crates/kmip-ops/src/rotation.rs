@@ -266,10 +266,24 @@ impl Service {
 
     pub(crate) fn rotate_locked(
         &self,
-        mut record: CmkRecord,
+        record: CmkRecord,
         origin: VersionOrigin,
         now: i64,
     ) -> Result<CmkRecord, RotationError> {
+        let (record, changes) = self.plan_rotation(record, origin, now)?;
+        self.store.commit(changes)?;
+        self.count_rotation(origin);
+        Ok(record)
+    }
+
+    /// A rotation's new record and the commit that makes it: the caller holds the CMK lock
+    /// and commits it (nothing is written here).
+    fn plan_rotation(
+        &self,
+        mut record: CmkRecord,
+        origin: VersionOrigin,
+        now: i64,
+    ) -> Result<(CmkRecord, Vec<Change>), RotationError> {
         match record.state {
             CmkState::Enabled => {}
             CmkState::Disabled => return Err(RotationError::Disabled),
@@ -300,13 +314,15 @@ impl Service {
         let mut changes = vec![Change::Insert(new), Change::Update(old)];
         changes.extend(self.retire_old_versions(&record, now)?);
         changes.push(Change::PutCmk(record.clone()));
-        self.store.commit(changes)?;
+        Ok((record, changes))
+    }
+
+    fn count_rotation(&self, origin: VersionOrigin) {
         let counter = match origin {
             VersionOrigin::Automatic | VersionOrigin::UsageLimit => &self.metrics.rotations_automatic,
             _ => &self.metrics.rotations_on_demand,
         };
         counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(record)
     }
 
     /// The opt-in deactivation of versions older than the CMK's setting (never the current).
@@ -342,20 +358,32 @@ impl Service {
         let now = self.clock.now();
         self.metrics.sweeps.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let due = self.store.due_cmks(now, limit)?;
-        let mut rotated = 0;
+        // The whole batch under the lock: each CMK is read again (another sweep or an API
+        // call may have got there), its rotation planned, and the batch's rotations handed
+        // to the store together, each its own atomic commit, so that they share flushes
+        // (one flush per batch on sled, not one per CMK).
+        let _guard = self.cmk_lock();
+        let mut planned = Vec::with_capacity(due.len());
         for key_id in due {
-            let _guard = self.cmk_lock();
-            // Read again under the lock: another sweep or an API call may have got there.
             let Some(record) = self.store.cmk(&key_id)? else { continue };
             if record.due_at().is_none_or(|at| at > now) {
                 continue;
             }
-            match self.rotate_locked(record, VersionOrigin::Automatic, now) {
-                Ok(_) => rotated += 1,
-                // Another node rotated it between our read and our commit; nothing was written.
-                Err(RotationError::Op(OpError::Store(StoreError::Conflict(_)))) => {
-                    tracing::info!(key_id = %key_id, "rotation done elsewhere meanwhile");
+            match self.plan_rotation(record, VersionOrigin::Automatic, now) {
+                Ok((_, changes)) => planned.push((key_id, changes)),
+                Err(e) => tracing::error!(key_id = %key_id, error = %e, "automatic rotation failed"),
+            }
+        }
+        let (key_ids, commits): (Vec<String>, Vec<Vec<Change>>) = planned.into_iter().unzip();
+        let mut rotated = 0;
+        for (key_id, outcome) in key_ids.iter().zip(self.store.commit_each(commits)) {
+            match outcome {
+                Ok(()) => {
+                    self.count_rotation(VersionOrigin::Automatic);
+                    rotated += 1;
                 }
+                // Another node rotated it between our read and our commit; nothing was written.
+                Err(StoreError::Conflict(_)) => tracing::info!(key_id = %key_id, "rotation done elsewhere meanwhile"),
                 Err(e) => tracing::error!(key_id = %key_id, error = %e, "automatic rotation failed"),
             }
         }

@@ -175,6 +175,29 @@ pub(crate) fn colliding_commits_fail_alone(store: Arc<dyn KeyStore>) {
     assert_eq!(store.scan(&IndexKey::Owner("bob".into()), None, 1000).expect("scan").len(), 8 * SHARED);
 }
 
+/// Several commits handed over at once: each stands or falls alone, a later one sees the
+/// earlier ones, and each outcome comes back in its place.
+pub(crate) fn commits_handed_over_together_stand_alone(store: &dyn KeyStore) {
+    store.commit(vec![Change::Insert(key("taken", "alice", "t"))]).expect("insert");
+    let outcomes = store.commit_each(vec![
+        vec![Change::Insert(key("first", "alice", "together"))],
+        vec![Change::Insert(key("second", "alice", "together")), Change::Insert(key("taken", "alice", "t"))],
+        vec![Change::Insert(key("third", "alice", "together"))],
+        vec![Change::Insert(key("third", "alice", "together"))],
+    ]);
+    let described: Vec<String> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(()) => "ok".into(),
+            Err(StoreError::Exists(uid)) => format!("exists {uid}"),
+            Err(e) => panic!("an unexpected failure: {e}"),
+        })
+        .collect();
+    assert_eq!(described, ["ok", "exists taken", "ok", "exists third"]);
+    let stored = store.scan(&IndexKey::Name("together".into()), None, 10).expect("scan");
+    assert_eq!(stored, ["first", "third"], "the refused commit left nothing");
+}
+
 /// Reads racing the updates of one object: no reader sees its revision go back, and once
 /// the writer is done every reader sees the last one. (The embedded store keeps decoded
 /// objects in a cache in front of its tree; this is what that cache must not break.)
