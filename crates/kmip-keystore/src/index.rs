@@ -1,6 +1,20 @@
 //! Index keys: what Locate can find an object by without reading every object.
+//!
+//! Each entry is one more insert in every Create, so an attribute is indexed only when its
+//! entries narrow a search. Cryptographic Algorithm and Length are not (they were until
+//! 2026-11-24, under the kind byte `a`, [`RETIRED_KINDS`]): nearly every key is AES-256, so
+//! their entries listed nearly every object of every client, never fewer than a client's own
+//! (the Owner index), and a client's Locate by them read everyone's objects.
 
-use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, State};
+/// Kind bytes of index entries no longer written; a store removes what is left of them.
+const RETIRED_KINDS: &[u8] = b"a";
+
+/// The key prefixes of retired index entries ([`RETIRED_KINDS`]).
+pub(crate) fn retired_prefixes() -> impl Iterator<Item = [u8; 2]> {
+    RETIRED_KINDS.iter().map(|kind| [b'i', *kind])
+}
+
+use kmip_proto::dict::{ObjectType, State};
 
 use crate::StoredObject;
 
@@ -18,8 +32,6 @@ pub enum IndexKey {
     State(State),
     /// An Object Group.
     ObjectGroup(String),
-    /// Cryptographic Algorithm and Length together.
-    Algorithm(CryptographicAlgorithm, i32),
     /// Objects that link to this identifier.
     LinkedTo(String),
 }
@@ -34,7 +46,6 @@ impl IndexKey {
             IndexKey::ObjectType(t) => (b't', t.0.to_be_bytes().to_vec()),
             IndexKey::State(s) => (b's', s.0.to_be_bytes().to_vec()),
             IndexKey::ObjectGroup(v) => (b'g', v.as_bytes().to_vec()),
-            IndexKey::Algorithm(a, l) => (b'a', [a.0.to_be_bytes(), l.to_be_bytes()].concat()),
             IndexKey::LinkedTo(v) => (b'l', v.as_bytes().to_vec()),
         };
         let mut out = Vec::with_capacity(value.len() + 6);
@@ -62,9 +73,6 @@ impl IndexKey {
         keys.extend(object.names().into_iter().map(IndexKey::Name));
         keys.extend(object.object_groups().into_iter().map(IndexKey::ObjectGroup));
         keys.extend(object.links().into_iter().map(|l| IndexKey::LinkedTo(l.linked_object_identifier)));
-        if let (Some(alg), Some(len)) = (object.algorithm(), object.length()) {
-            keys.push(IndexKey::Algorithm(alg, len));
-        }
         keys
     }
 }

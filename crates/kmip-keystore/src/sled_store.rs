@@ -120,6 +120,9 @@ fn open_db(dir: &Path, cache_bytes: u64) -> Result<sled::Db, StoreError> {
 /// transactions read index pages back), so a write-heavy node may raise `[store] cache_mb`.
 pub const DEFAULT_CACHE_BYTES: u64 = 16 << 20;
 
+/// Retired index entries removed per batch when a data dir is opened.
+const RETIRED_BATCH: usize = 10_000;
+
 impl SledStore {
     /// Opens (or creates) the store in `dir`, sealing under `keyring`, with the default page
     /// cache. Refuses a data dir whose records the keyring cannot open, rather than serve
@@ -144,7 +147,35 @@ impl SledStore {
                 StoreError::Backend(format!("the configured root keys do not open this data directory: {e}"))
             })?;
         }
+        store.remove_retired_index_entries()?;
         Ok(store)
+    }
+
+    /// Removes the entries of indexes this version no longer keeps (`index::retired_prefixes`),
+    /// left by an older one: nothing reads or updates them any more. Batches of
+    /// [`RETIRED_BATCH`], then one flush; with none left, one empty range read.
+    fn remove_retired_index_entries(&self) -> Result<(), StoreError> {
+        let mut removed = 0u64;
+        for prefix in crate::index::retired_prefixes() {
+            loop {
+                let mut batch = sled::Batch::default();
+                let mut n = 0;
+                for entry in self.tree.scan_prefix(prefix).keys().take(RETIRED_BATCH) {
+                    batch.remove(entry.map_err(backend)?);
+                    n += 1;
+                }
+                if n == 0 {
+                    break;
+                }
+                self.tree.apply_batch(batch).map_err(backend)?;
+                removed += n as u64;
+            }
+        }
+        if removed > 0 {
+            self.flush().map_err(StoreError::Backend)?;
+            tracing::info!(removed, "removed the entries of retired indexes");
+        }
+        Ok(())
     }
 
     /// Applies a batch of commits in one transaction, each all-or-nothing on its own: a
@@ -478,6 +509,24 @@ mod tests {
     fn store(dir: &Path) -> SledStore {
         let root = RootKey::from_bytes(&SecretBytes::new(vec![1; 32])).expect("a root key");
         SledStore::open(dir, Arc::new(Keyring::new(root, Vec::new()))).expect("opens")
+    }
+
+    /// Entries of a retired index, as an older version wrote them, are gone once the data dir
+    /// is opened again; the live index entries beside them stay.
+    #[test]
+    fn opening_removes_entries_of_retired_indexes() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = store(dir.path());
+        first.commit(vec![Change::Insert(object("a"))]).expect("commit");
+        let retired: Vec<Vec<u8>> = (0..3).map(|i| [&b"ia"[..], format!("old-{i}").as_bytes()].concat()).collect();
+        for key in &retired {
+            first.tree.insert(key, Vec::new()).expect("insert");
+        }
+        first.flush().expect("flush");
+        drop(first);
+        let reopened = store(dir.path());
+        assert_eq!(reopened.tree.scan_prefix(b"ia").count(), 0);
+        assert_eq!(reopened.scan(&IndexKey::Owner("o".into()), None, 10).expect("scan"), ["a"]);
     }
 
     /// One batch, one transaction: a commit refused in the middle leaves nothing of itself,

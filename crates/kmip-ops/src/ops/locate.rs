@@ -1,7 +1,7 @@
 //! Locate: find objects by attributes, through an index, never by reading every object.
 
 use kmip_keystore::{IndexKey, StoredObject};
-use kmip_proto::dict::{CryptographicAlgorithm, ObjectGroupMember, ObjectType, State, StorageStatusMask};
+use kmip_proto::dict::{ObjectGroupMember, ObjectType, State, StorageStatusMask};
 use kmip_proto::payload::{LocateRequest, LocateResponse};
 use kmip_proto::{Attribute, AttributeName, Link, Name, ProtocolVersion};
 use ttlv::{Tag, Value};
@@ -99,8 +99,9 @@ impl Filters<'_> {
         self.attributes.iter().find(|a| a.tag() == Some(tag)).map(|a| &a.value.value)
     }
 
-    /// The narrowest index the filters allow: a name, a link target, a group, an algorithm
-    /// and length, a type; failing all of them, the client's own objects.
+    /// The narrowest index the filters allow: a name, a link target, a group; for an admin,
+    /// a type or a state; failing all of them, the client's own objects. (Algorithm and
+    /// Length narrow nothing an owner's objects do not: `kmip_keystore::IndexKey`.)
     fn best_index(&self, ctx: &Ctx<'_>) -> IndexKey {
         for attribute in self.attributes {
             match attribute.tag() {
@@ -121,11 +122,6 @@ impl Filters<'_> {
                 }
                 _ => {}
             }
-        }
-        if let (Some(Value::Enumeration(alg)), Some(Value::Integer(len))) =
-            (self.first(Tag::CRYPTOGRAPHIC_ALGORITHM), self.first(Tag::CRYPTOGRAPHIC_LENGTH))
-        {
-            return IndexKey::Algorithm(CryptographicAlgorithm(*alg), *len);
         }
         if ctx.svc.config.admins.iter().any(|a| a == ctx.client.subject()) {
             if let Some(Value::Enumeration(t)) = self.first(Tag::OBJECT_TYPE) {
