@@ -3,5 +3,6 @@
 
 #![warn(missing_docs)]
 
+mod connection;
 pub mod run;
 pub mod workload;

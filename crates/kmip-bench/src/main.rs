@@ -40,9 +40,12 @@ struct Args {
     /// The operations, one phase each, in order.
     #[arg(long = "op", value_enum, required = true)]
     ops: Vec<Op>,
-    /// Concurrent connections (one client thread each).
+    /// Concurrent connections (each a task on the client's runtime).
     #[arg(long, default_value_t = 32)]
     connections: usize,
+    /// Threads of the client's runtime, which the connections share [default: the cores].
+    #[arg(long)]
+    client_threads: Option<usize>,
     /// Open a new mutual-TLS connection for every request.
     #[arg(long)]
     connect_per_request: bool,
@@ -142,12 +145,15 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
         report
     };
     let progress = !args.json;
+    let client_threads =
+        args.client_threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(2, std::num::NonZero::get));
     let mut reports = Vec::new();
     if args.fill > 0 {
         let fill = Phase {
             op: Op::Create,
             version: v,
             connections: args.connections.max(1),
+            client_threads,
             connect_per_request: false,
             duration: None,
             operations: Some(args.fill),
@@ -162,6 +168,7 @@ fn bench(args: &Args) -> Result<Vec<Value>, String> {
             op,
             version: v,
             connections: args.connections.max(1),
+            client_threads,
             connect_per_request: args.connect_per_request,
             duration: duration.map(Duration::from_secs),
             operations,

@@ -1,5 +1,5 @@
-//! Running one phase: N client threads, each on its own connection (or a new one per request),
-//! recording latencies into HDR histograms that merge at the end, with errors counted by
+//! Running one phase: N connections (or a new one per request), each a task on a small async
+//! runtime ([`crate::connection`] says why), recording latencies into HDR histograms that merge at the end, with errors counted by
 //! Result Reason and live progress on stderr.
 
 use std::collections::BTreeMap;
@@ -8,12 +8,13 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use kmip_cli::{Client, Endpoint};
+use kmip_cli::Endpoint;
 use kmip_proto::dict::ResultStatus;
 use kmip_proto::{ProtocolVersion, ResponseMessage};
 use serde_json::{Value, json};
 use ttlv::Limits;
 
+use crate::connection::Connection;
 use crate::workload::{Key, Op, request};
 
 /// How a phase runs.
@@ -23,8 +24,10 @@ pub struct Phase {
     pub op: Op,
     /// The protocol version of the requests.
     pub version: ProtocolVersion,
-    /// Client threads, one connection each.
+    /// Connections, each its own task.
     pub connections: usize,
+    /// The client runtime's threads, which all the connections share.
+    pub client_threads: usize,
     /// Open a new mutual-TLS connection for every request (measures handshakes).
     pub connect_per_request: bool,
     /// Stop after this long...
@@ -77,8 +80,8 @@ struct Tally {
 }
 
 /// Why a request did not succeed: the Result Reason's name, or the transport failure.
-fn outcome(response: Result<Vec<u8>, kmip_cli::ClientError>) -> Result<(), String> {
-    let bytes = response.map_err(|e| format!("transport: {e}"))?;
+fn outcome(response: Result<Vec<u8>, String>) -> Result<(), String> {
+    let bytes = response?;
     let message = ResponseMessage::from_ttlv(&bytes, &Limits::default()).map_err(|e| format!("decode: {e}"))?;
     match message.items.first() {
         Some(item) if item.result_status == ResultStatus::SUCCESS => Ok(()),
@@ -108,6 +111,11 @@ pub fn run(
         true => Some(phase.operations.unwrap_or(u64::MAX).min(keys.len() as u64)),
         false => phase.operations,
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(phase.client_threads.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| format!("client runtime: {e}"))?;
     let cpu_before = cpu();
     let started = Instant::now();
     let workers: Vec<_> = (0..phase.connections)
@@ -122,11 +130,11 @@ pub fn run(
                 named.clone(),
             );
             let (per_request, version) = (phase.connect_per_request, phase.version);
-            std::thread::spawn(move || -> Result<Tally, String> {
+            runtime.spawn(async move {
                 let mut latencies = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).map_err(|e| e.to_string())?;
                 let mut errors = BTreeMap::new();
-                let connect = || Client::connect_with(&endpoint, tls.clone()).map_err(|e| format!("connect: {e}"));
-                let mut client = if per_request { None } else { Some(connect()?) };
+                let connect = || Connection::open(&endpoint, tls.clone());
+                let mut client = if per_request { None } else { Some(connect().await?) };
                 while !stop.load(Ordering::Relaxed) {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     if limit.is_some_and(|n| i as u64 >= n) {
@@ -142,8 +150,11 @@ pub fn run(
                     };
                     let start = Instant::now();
                     let result = match &mut client {
-                        Some(client) => outcome(client.round_trip(bytes)),
-                        None => connect().and_then(|mut fresh| outcome(fresh.round_trip(bytes))),
+                        Some(client) => outcome(client.round_trip(bytes).await),
+                        None => match connect().await {
+                            Ok(mut fresh) => outcome(fresh.round_trip(bytes).await),
+                            Err(e) => Err(e),
+                        },
                     };
                     match result {
                         Ok(()) => {
@@ -154,13 +165,13 @@ pub fn run(
                             *errors.entry(reason).or_insert(0) += 1;
                             if !per_request && client.is_some() && errors.values().sum::<u64>() % 1000 == 0 {
                                 // A connection that keeps failing is replaced, not hammered.
-                                client = Some(connect()?);
+                                client = Some(connect().await?);
                             }
                         }
                     }
                     done.fetch_add(1, Ordering::Relaxed);
                 }
-                Ok(Tally { latencies, errors, finished: Instant::now() })
+                Ok::<_, String>(Tally { latencies, errors, finished: Instant::now() })
             })
         })
         .collect();
@@ -185,7 +196,7 @@ pub fn run(
     // The phase ends when its last client does, not at the next progress tick.
     let mut finished = started;
     for worker in workers {
-        let tally = worker.join().map_err(|_| "a client thread panicked".to_string())??;
+        let tally = runtime.block_on(worker).map_err(|e| format!("a client task failed: {e}"))??;
         finished = finished.max(tally.finished);
         latencies.add(&tally.latencies).map_err(|e| e.to_string())?;
         for (reason, n) in tally.errors {
