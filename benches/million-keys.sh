@@ -7,7 +7,7 @@
 #
 # One kmipd on a fresh sled data dir (the dev config). First SMALL named keys go in and
 # Locate and Get are measured; then the store is filled to KEYS named keys and the same
-# phases run again. kmip-bench reports the server's RSS after each phase. Results go to
+# phases run again (after `sync`). kmip-bench reports the server's RSS after each phase. Results go to
 # target/bench-million/ (JSON per step, and summary.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,15 +25,21 @@ cargo build --release --locked -p kmipd -p kmip-bench
 source benches/common.sh
 start_kmipd "$CONFIG"
 
-bench() { # label fill
+kmip_bench() { # label, then kmip-bench's phase flags
+  local label="$1"
+  shift
   target/release/kmip-bench --host localhost --port "$port" --cert certs/client.pem --key certs/client.key \
-    --ca certs/ca.pem --connections "$CONNECTIONS" --kmip-version 1.4 --server-pid "$pid" --json \
-    --fill "$2" --keys 100 --duration "$DURATION" --op locate --op get >"$out/$1.json"
+    --ca certs/ca.pem --connections "$CONNECTIONS" --kmip-version 1.4 --server-pid "$pid" --json "$@" >"$out/$label.json"
 }
 echo "== $SMALL keys" >&2
-bench small "$((SMALL - 100))"
+kmip_bench small --fill "$((SMALL - 100))" --keys 100 --duration "$DURATION" --op locate --op get
 echo "== filling to $KEYS keys" >&2
-bench large "$((KEYS - SMALL - 100))"
+kmip_bench fill --fill "$((KEYS - SMALL - 101))" --keys 1 --operations 1 --warmup 0 --op get
+# The fill leaves gigabytes of dirty pages: let the kernel write them back before measuring,
+# so that its writeback does not share the two cores with the phases compared.
+sync
+sleep 5
+kmip_bench large --keys 100 --duration "$DURATION" --op locate --op get
 du -sk "$work/data" | cut -f1 >"$out/data-kib"
 
 python3 - "$out" "$SMALL" "$KEYS" "$(nproc)" <<'PY'
@@ -41,7 +47,8 @@ import json, sys
 out, small, large, cores = sys.argv[1:]
 def phases(label):
     return {p["operation"]: p for p in json.load(open(f"{out}/{label}.json"))["phases"]}
-s, l = phases("small"), phases("large")
+s = phases("small")
+l = {k: v for k, v in phases("fill").items() if k == "Create (fill)"} | phases("large")
 data_mib = int(open(f"{out}/data-kib").read()) / 1024
 lines = [
     f"{cores} cores, client and server on one machine; 32 connections; KMIP 1.4; sled, dev config.",
