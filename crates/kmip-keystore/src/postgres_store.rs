@@ -452,6 +452,40 @@ impl KeyStore for PostgresStore {
         })
     }
 
+    /// One transaction, each commit under its own savepoint: a commit the store refuses (a
+    /// collision, a stale revision) is rolled back to its savepoint alone, and the rest share
+    /// one transaction commit, one WAL flush. A database failure retries or fails them all.
+    fn commit_each(&self, commits: Vec<Vec<Change>>) -> Vec<Result<(), StoreError>> {
+        let result = self.transaction(|tx| {
+            let mut outcomes = Vec::with_capacity(commits.len());
+            for changes in &commits {
+                let mut each = tx.savepoint("each")?;
+                match changes.iter().try_for_each(|change| Self::apply(&self.keyring, &mut each, change)) {
+                    Ok(()) => {
+                        each.commit()?;
+                        outcomes.push(Ok(()));
+                    }
+                    Err(Failure::Store(refused)) => {
+                        each.rollback()?;
+                        outcomes.push(Err(refused));
+                    }
+                    Err(Failure::Db(e)) => return Err(Failure::Db(e)),
+                }
+            }
+            Ok(outcomes)
+        });
+        match result {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                let reason = match e {
+                    StoreError::Backend(reason) => reason,
+                    other => other.to_string(),
+                };
+                commits.iter().map(|_| Err(StoreError::Backend(reason.clone()))).collect()
+            }
+        }
+    }
+
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         self.strings(
