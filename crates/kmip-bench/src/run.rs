@@ -1,6 +1,6 @@
 //! Running one phase: N connections (or a new one per request), each a task on a small async
-//! runtime ([`crate::connection`] says why), recording latencies into HDR histograms that merge at the end, with errors counted by
-//! Result Reason and live progress on stderr.
+//! runtime ([`crate::connection`] says why), recording latencies into HDR histograms that
+//! merge at the end, with errors counted by Result Reason and live progress on stderr.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -6,6 +6,10 @@
 //! their entries listed nearly every object of every client, never fewer than a client's own
 //! (the Owner index), and a client's Locate by them read everyone's objects.
 
+use kmip_proto::dict::{ObjectType, State};
+
+use crate::StoredObject;
+
 /// Kind bytes of index entries no longer written; a store removes what is left of them.
 const RETIRED_KINDS: &[u8] = b"a";
 
@@ -13,10 +17,6 @@ const RETIRED_KINDS: &[u8] = b"a";
 pub(crate) fn retired_prefixes() -> impl Iterator<Item = [u8; 2]> {
     RETIRED_KINDS.iter().map(|kind| [b'i', *kind])
 }
-
-use kmip_proto::dict::{ObjectType, State};
-
-use crate::StoredObject;
 
 /// One entry of one index: the attribute and its value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
