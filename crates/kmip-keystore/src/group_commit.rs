@@ -1,8 +1,8 @@
 //! Group commit: concurrent writers share one application and one flush.
 //!
 //! Each committer queues its job and waits. The first one to find no leader applying
-//! becomes the leader: it takes every job queued so far and applies them together (one
-//! atomic sled batch for the whole of it, each job still all-or-nothing on its own). Then it
+//! becomes the leader: it takes every job queued so far and applies them together (one sled
+//! transaction for the whole batch, each job still all-or-nothing on its own). Then it
 //! steps aside, waking the next committer in the queue to lead the next batch, flushes once
 //! for its own batch, and hands every job of it its outcome. So one batch is applied while
 //! the one before it is flushed, and each committer is woken once, when it has something to
@@ -11,7 +11,7 @@
 //! Why both, and not the flush alone: one sled transaction per Create, with the flush shared,
 //! ran at 3,200 to 5,100 durable Creates/s, the transactions themselves the bound (BENCHMARKS.md,
 //! "Where a durable Create's CPU goes"): each took sled's transaction lock, and 32 threads
-//! took turns at it. One application per batch costs a fraction of that per job.
+//! took turns at it. One transaction per batch costs a fraction of that per job.
 
 use std::collections::HashMap;
 use std::ops::RangeInclusive;

@@ -2,18 +2,21 @@
 //!
 //! One tree holds everything: `o<uid>` → the object's record, and `i<kind><len><value><uid>`
 //! → nothing, one entry per index key ([`IndexKey`]). Concurrent commits are applied in
-//! batches, one atomic sled batch over that tree per batch, so that an object and its index
+//! batches, one sled transaction over that tree per batch, so that an object and its index
 //! entries change together and each commit is all-or-nothing; each batch is then flushed
 //! once ([`GroupCommit`]). Reads go through a bounded cache of
 //! decoded objects ([`ObjectCache`]), which every commit updates before it returns.
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::convert::Infallible;
+
 use sled::IVec;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
 
 use crate::group_commit::{GroupCommit, Outcomes};
 use crate::object_cache::ObjectCache;
@@ -175,41 +178,32 @@ impl SledStore {
         Ok(())
     }
 
-    /// Applies a batch of commits as one atomic sled batch, each commit all-or-nothing on its
-    /// own: a commit refused (an insert that collides, a stale revision) is left out and told
-    /// why, the others are applied. Commits later in the batch see the earlier ones.
-    ///
-    /// Checked outside a sled transaction, because nothing else writes these records while
-    /// a batch is applied: every commit goes through the group commit, one batch at a time,
-    /// and the re-seal, the one other writer, only re-seals existing records in a transaction
-    /// of its own that reads them again (their contents, revisions included, never change).
-    /// Why not a transaction: sled 0.34 holds its global write lock, which every read of the
-    /// tree then waits for, for the whole of a transaction's closure (`Transactional::
-    /// transaction` stages before it runs), so the sealing and encoding of every record of the
-    /// batch ran under it; `Tree::apply_batch` holds it only to apply the writes. Alternated
-    /// on fresh servers, durable Creates ran about 11% faster this way (BENCHMARKS.md).
+    /// Applies a batch of commits in one transaction, each all-or-nothing on its own: a
+    /// commit refused (an insert that collides, a stale revision) is left out and told why,
+    /// the others are applied. Commits later in the batch see the earlier ones.
     fn apply_batch(&self, batch: &[Vec<Change>]) -> Outcomes {
-        // Until the batch is applied or failed, reads of these objects bypass the cache.
+        // Until the transaction is applied or failed, reads of these objects bypass the cache.
         let writing = self.cache.writing(batch.iter().flatten().filter_map(Change::object_uid));
-        let mut accepted = Accepted::default();
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for changes in batch {
-            let mut staged = Staged { tree: &self.tree, accepted: &accepted, writes: Vec::new() };
-            match changes.iter().try_for_each(|change| Self::plan(&self.keyring, &mut staged, change)) {
-                Ok(()) => {
-                    let writes = staged.writes;
-                    accepted.take(writes);
-                    outcomes.push(Ok(()));
+        let result = self.tree.transaction(|tx| {
+            let mut outcomes = Vec::with_capacity(batch.len());
+            for changes in batch {
+                let mut staged = Staged { tx, writes: Vec::new() };
+                match changes.iter().try_for_each(|change| Self::plan(&self.keyring, &mut staged, change)) {
+                    Ok(()) => {
+                        staged.apply()?;
+                        outcomes.push(Ok(()));
+                    }
+                    Err(Planned::Refused(e)) => outcomes.push(Err(e)),
+                    Err(Planned::Tx(e)) => return Err(e.into()),
                 }
-                Err(Planned::Refused(e)) => outcomes.push(Err(e)),
-                Err(Planned::Storage(e)) => return batch.iter().map(|_| Err(backend(&e))).collect(),
             }
-        }
-        let result = self.tree.apply_batch(accepted.batch);
+            Ok::<_, ConflictableTransactionError<Infallible>>(outcomes)
+        });
         drop(writing);
         match result {
-            Ok(()) => outcomes,
-            Err(e) => batch.iter().map(|_| Err(backend(&e))).collect(),
+            Ok(outcomes) => outcomes,
+            Err(TransactionError::Abort(never)) => match never {},
+            Err(TransactionError::Storage(e)) => batch.iter().map(|_| Err(backend(&e))).collect(),
         }
     }
 
@@ -271,8 +265,8 @@ impl SledStore {
 enum Planned {
     /// The store refuses this commit alone.
     Refused(StoreError),
-    /// Reading the tree failed: every commit of the batch fails.
-    Storage(sled::Error),
+    /// The transaction must retry (a conflict) or fail (storage): every commit of the batch.
+    Tx(UnabortableTransactionError),
 }
 
 impl From<StoreError> for Planned {
@@ -281,51 +275,26 @@ impl From<StoreError> for Planned {
     }
 }
 
-impl From<sled::Error> for Planned {
-    fn from(e: sled::Error) -> Self {
-        Planned::Storage(e)
-    }
-}
-
-/// The writes of a batch's accepted commits: the sled batch that applies them, and what they
-/// wrote, for the batch's later commits to read.
-#[derive(Default)]
-struct Accepted {
-    batch: sled::Batch,
-    written: HashMap<Vec<u8>, Option<IVec>>,
-}
-
-impl Accepted {
-    fn take(&mut self, writes: Vec<(Vec<u8>, Option<Vec<u8>>)>) {
-        for (key, value) in writes {
-            let value = value.map(IVec::from);
-            match &value {
-                Some(v) => self.batch.insert(key.clone(), v.clone()),
-                None => self.batch.remove(key.clone()),
-            }
-            self.written.insert(key, value);
-        }
+impl From<UnabortableTransactionError> for Planned {
+    fn from(e: UnabortableTransactionError) -> Self {
+        Planned::Tx(e)
     }
 }
 
 /// One commit's writes, held back until every change of it has been checked, so that a
-/// refused commit leaves nothing in the batch. Its reads see its own writes first, then the
-/// batch's earlier commits, then the tree.
+/// refused commit leaves nothing in the batch's transaction. Its reads see its own writes
+/// first, then the transaction (which holds the batch's earlier commits).
 struct Staged<'a> {
-    tree: &'a sled::Tree,
-    accepted: &'a Accepted,
+    tx: &'a TransactionalTree,
     /// `(key, Some(value))` to insert, `(key, None)` to remove, in order.
     writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl Staged<'_> {
-    fn get(&self, key: &[u8]) -> Result<Option<IVec>, sled::Error> {
-        if let Some((_, value)) = self.writes.iter().rev().find(|(k, _)| k == key) {
-            return Ok(value.as_deref().map(IVec::from));
-        }
-        match self.accepted.written.get(key) {
-            Some(value) => Ok(value.clone()),
-            None => self.tree.get(key),
+    fn get(&self, key: &[u8]) -> Result<Option<IVec>, UnabortableTransactionError> {
+        match self.writes.iter().rev().find(|(k, _)| k == key) {
+            Some((_, value)) => Ok(value.as_deref().map(IVec::from)),
+            None => self.tx.get(key),
         }
     }
 
@@ -335,6 +304,16 @@ impl Staged<'_> {
 
     fn remove(&mut self, key: Vec<u8>) {
         self.writes.push((key, None));
+    }
+
+    fn apply(self) -> Result<(), UnabortableTransactionError> {
+        for (key, value) in self.writes {
+            match value {
+                Some(value) => drop(self.tx.insert(key, value)?),
+                None => drop(self.tx.remove(key)?),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -550,7 +529,7 @@ mod tests {
         assert_eq!(reopened.scan(&IndexKey::Owner("o".into()), None, 10).expect("scan"), ["a"]);
     }
 
-    /// One batch, applied at once: a commit refused in the middle leaves nothing of itself,
+    /// One batch, one transaction: a commit refused in the middle leaves nothing of itself,
     /// and neither stops the commits around it nor hides the earlier ones from it.
     #[test]
     fn a_batch_applies_each_commit_whole_or_not_at_all() {
