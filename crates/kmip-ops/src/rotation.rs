@@ -361,7 +361,7 @@ impl Service {
         // The whole batch under the lock: each CMK is read again (another sweep or an API
         // call may have got there), its rotation planned, and the batch's rotations handed
         // to the store together, each its own atomic commit, so that they share flushes
-        // (one flush per batch on sled, not one per CMK).
+        // (`KeyStore::commit_each`: one flush per batch, not one per CMK).
         let _guard = self.cmk_lock();
         let mut planned = Vec::with_capacity(due.len());
         for key_id in due {

@@ -119,7 +119,7 @@ impl Ctx<'_> {
         })
     }
 
-    fn is_admin(&self) -> bool {
+    pub(crate) fn is_admin(&self) -> bool {
         self.svc.config.admins.iter().any(|a| a == self.client.subject())
     }
 

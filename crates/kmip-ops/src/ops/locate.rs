@@ -123,7 +123,7 @@ impl Filters<'_> {
                 _ => {}
             }
         }
-        if ctx.svc.config.admins.iter().any(|a| a == ctx.client.subject()) {
+        if ctx.is_admin() {
             if let Some(Value::Enumeration(t)) = self.first(Tag::OBJECT_TYPE) {
                 return IndexKey::ObjectType(ObjectType(*t));
             }
