@@ -16,6 +16,7 @@ mod certificate;
 mod client;
 mod clock;
 pub mod consumers;
+mod deferred;
 mod error;
 mod keys;
 mod objects;
@@ -27,6 +28,7 @@ mod usage_rotation;
 
 pub use client::AuthenticatedClient;
 pub use clock::{Clock, SystemClock, rfc3339};
+pub use deferred::{DeferredCommit, Refusal, Served};
 pub use error::OpError;
 pub use service::{ItemOutcome, Metrics, Request, Service, ServiceConfig};
 

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use kmip_keystore::{KeyStore, StoreError, StoredObject};
+use kmip_keystore::{Change, KeyStore, StoreError, StoredObject};
 use kmip_proto::dict::{BatchErrorContinuationOption, Operation, ResultReason, ResultStatus};
 use kmip_proto::{
     DateTime, DecodedRequest, ProtocolVersion, RequestBatchItem, RequestHeader, RequestPayload as Req,
@@ -12,6 +12,7 @@ use kmip_proto::{
 use ring::rand::SystemRandom;
 use ttlv::{DecodeError, Limits};
 
+use crate::deferred::{DeferredCommit, Refusal, Served};
 use crate::{AuthenticatedClient, Clock, OpError, ops};
 
 /// How many times one batch item runs when its commit keeps losing to concurrent changes.
@@ -109,6 +110,10 @@ pub(crate) struct Ctx<'a> {
     /// > KMIP 1.4 §3.1: "The ID Placeholder is ... used to hold the Unique Identifier of the
     /// > object that was created or located by the previous operation in a batch".
     pub(crate) placeholder: Option<String>,
+    /// The caller commits this item's inserts ([`Service::serve_deferring`]).
+    may_defer: bool,
+    /// The inserts left to the caller.
+    deferred: Option<Vec<Change>>,
 }
 
 impl Ctx<'_> {
@@ -117,6 +122,17 @@ impl Ctx<'_> {
         given.or_else(|| self.placeholder.clone()).ok_or_else(|| {
             OpError::InvalidField("no Unique Identifier, and no ID Placeholder from an earlier batch item".into())
         })
+    }
+
+    /// Stores new objects, all or none: commits their inserts, or, when the caller commits
+    /// for this item, leaves them to it ([`crate::deferred`]). The last thing an item does.
+    pub(crate) fn insert_new(&mut self, objects: Vec<StoredObject>) -> Result<(), OpError> {
+        let changes: Vec<Change> = objects.into_iter().map(Change::Insert).collect();
+        if self.may_defer && self.deferred.is_none() {
+            self.deferred = Some(changes);
+            return Ok(());
+        }
+        Ok(self.svc.store.commit(changes)?)
     }
 
     pub(crate) fn is_admin(&self) -> bool {
@@ -188,18 +204,19 @@ impl Service {
         Request(decode_request(request, &self.config.limits))
     }
 
-    /// Whether `request` is cheap to serve and never waits for a disk or a network: a few
-    /// reads of a store that keeps them in memory. The listener serves such a request on the
-    /// async thread that read it; handing every Get to a blocking thread cost more CPU than
-    /// the Get (a wake-up and a context switch each way).
+    /// Whether `request` is cheap to serve and never waits for a disk or a network, with a
+    /// store that keeps its reads in memory: a few reads, or a lone item that only inserts
+    /// new objects, whose commit [`Service::serve_deferring`] leaves to the caller. The
+    /// listener serves such a request on the async thread that read it; handing every Get to
+    /// a blocking thread cost more CPU than the Get (a wake-up and a context switch each way).
     ///
     /// Only reads of one object or of none qualify (Get, GetAttributes, GetAttributeList,
-    /// Query, Discover Versions). A write waits for a flush; an Encrypt or Sign may be an RSA
-    /// private-key operation of milliseconds; a Locate whose filters the index does not
-    /// narrow reads every object under it, which with a million keys takes seconds. A read
-    /// that does write (a CMK version's first use of the hour is recorded durably) still may,
-    /// which is why the store the server gives an inline request steps off the async thread
-    /// for a commit.
+    /// Query, Discover Versions), and Create and Register. Other writes wait for a flush; an
+    /// Encrypt or Sign may be an RSA private-key operation of milliseconds, as is making a
+    /// key pair; a Locate whose filters the index does not narrow reads every object under
+    /// it, which with a million keys takes seconds. A read that does write (a CMK version's
+    /// first use of the hour is recorded durably) still may, which is why the store the
+    /// server gives an inline request steps off the async thread for a commit.
     pub fn serves_inline(&self, request: &Request) -> bool {
         const READS: [Operation; 5] = [
             Operation::GET,
@@ -208,15 +225,32 @@ impl Service {
             Operation::QUERY,
             Operation::DISCOVER_VERSIONS,
         ];
+        const INSERTS: [Operation; 2] = [Operation::CREATE, Operation::REGISTER];
         const MAX_INLINE_ITEMS: usize = 4;
         let Ok(decoded) = &request.0 else { return true }; // answered with an error at once
-        self.store.reads_in_memory()
-            && decoded.items.len() <= MAX_INLINE_ITEMS
-            && decoded.items.iter().all(|item| item.as_ref().is_ok_and(|item| READS.contains(&item.operation)))
+        let operation = |item: &Result<RequestBatchItem, _>| item.as_ref().ok().map(|item| item.operation);
+        let reads = decoded.items.len() <= MAX_INLINE_ITEMS
+            && decoded.items.iter().all(|item| operation(item).is_some_and(|op| READS.contains(&op)));
+        let lone_insert =
+            matches!(decoded.items.as_slice(), [item] if operation(item).is_some_and(|op| INSERTS.contains(&op)));
+        self.store.reads_in_memory() && (reads || lone_insert)
     }
 
     /// Serves a decoded request message (see [`Service::handle`]).
     pub fn serve(&self, client: &AuthenticatedClient, request: Request) -> (Vec<u8>, Vec<ItemOutcome>) {
+        let served = self.serve_with(client, request, false);
+        debug_assert!(served.commit.is_none(), "nothing is deferred unless asked");
+        (served.response, served.outcomes)
+    }
+
+    /// Serves a decoded request message, but leaves the commit of a lone item that only
+    /// inserts new objects to the caller ([`crate::deferred`]): the response may be sent only
+    /// once that commit is durable.
+    pub fn serve_deferring(&self, client: &AuthenticatedClient, request: Request) -> Served {
+        self.serve_with(client, request, true)
+    }
+
+    fn serve_with(&self, client: &AuthenticatedClient, request: Request, deferring: bool) -> Served {
         let now = self.clock.now();
         let decoded = match request.0 {
             Ok(d) => d,
@@ -229,15 +263,25 @@ impl Service {
                     result: Err(ResultReason::INVALID_MESSAGE),
                     version: None,
                 };
-                return (self.respond(ProtocolVersion::V1_0, now, None, vec![item]), vec![outcome]);
+                let response = self.respond(ProtocolVersion::V1_0, now, None, vec![item]);
+                return Served { response, outcomes: vec![outcome], commit: None };
             }
         };
         let header = decoded.header;
         let version = negotiate(header.protocol_version);
-        let mut ctx = Ctx { svc: self, client, version, now, placeholder: None };
+        let header_problem = header_problem(&header, decoded.items.len(), self.config.max_batch_items);
+        // A later item may act on an earlier one's object (the ID Placeholder), so only a lone
+        // item's commit can wait for the response.
+        let lone = match decoded.items.as_slice() {
+            [Ok(item)] if deferring && header_problem.is_none() => {
+                Some((item.operation, item.unique_batch_item_id.clone()))
+            }
+            _ => None,
+        };
+        let may_defer = lone.is_some();
+        let mut ctx = Ctx { svc: self, client, version, now, placeholder: None, may_defer, deferred: None };
         let mut items = Vec::with_capacity(decoded.items.len());
         let mut outcomes = Vec::with_capacity(decoded.items.len());
-        let header_problem = header_problem(&header, decoded.items.len(), self.config.max_batch_items);
         let stop_on_error =
             !matches!(header.batch_error_continuation_option, Some(BatchErrorContinuationOption::CONTINUE));
         for item in decoded.items {
@@ -266,9 +310,17 @@ impl Service {
             .maximum_response_size
             .map_or(self.config.max_response_size, |m| (m.max(0) as usize).min(self.config.max_response_size));
         if response.len() > cap {
-            response = self.too_large(version, now, correlation, &mut outcomes);
+            // The item failed: what it would have stored is not.
+            ctx.deferred = None;
+            response = self.too_large(version, now, correlation.clone(), &mut outcomes);
         }
-        (response, outcomes)
+        let commit = match (ctx.deferred, lone) {
+            (Some(changes), Some((operation, id))) => {
+                Some(DeferredCommit { changes, refusal: Refusal { version, now, correlation, operation, id } })
+            }
+            _ => None,
+        };
+        Served { response, outcomes, commit }
     }
 
     fn run_item(&self, ctx: &mut Ctx<'_>, item: RequestBatchItem) -> (ResponseBatchItem, ItemOutcome) {
@@ -301,6 +353,7 @@ impl Service {
                 (ResponseBatchItem::success(operation, id, payload), outcome)
             }
             Err(e) => {
+                ctx.deferred = None;
                 if let OpError::Store(inner) = &e {
                     tracing::error!(?operation, error = %inner, "store failure");
                 }
@@ -309,7 +362,7 @@ impl Service {
         }
     }
 
-    fn respond(
+    pub(crate) fn respond(
         &self,
         version: ProtocolVersion,
         now: i64,
@@ -415,7 +468,7 @@ fn with_uid<P>(payload: P, uid: impl Fn(&P) -> &String, wrap: impl Fn(P) -> Resp
     (wrap(payload), Some(id))
 }
 
-fn failed(
+pub(crate) fn failed(
     version: ProtocolVersion,
     operation: Option<Operation>,
     id: Option<Vec<u8>>,

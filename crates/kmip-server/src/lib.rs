@@ -8,6 +8,7 @@
 
 pub mod audit;
 mod clients;
+mod committer;
 pub mod config;
 mod http;
 mod listener;
@@ -65,6 +66,8 @@ pub struct Server {
     http: TcpListener,
     service: Arc<Service>,
     store: Arc<dyn KeyStore>,
+    /// Commits the writes that connections hand over.
+    committer: Arc<committer::Committer>,
     /// The scheduler lease's length on a shared store.
     lease: Option<std::time::Duration>,
     audit: audit::Audit,
@@ -109,7 +112,10 @@ impl Server {
             .map_err(|source| ServerError::Io { what: format!("binding {}", config.http.listen), source })?;
         let audit = audit::Audit::start(&config.audit)
             .map_err(|source| ServerError::Io { what: "opening the audit log".into(), source })?;
-        Ok(Server { kmip, http, service, store, lease: opened.lease, audit, tls, config })
+        let committer = committer::Committer::start(store.clone())
+            .map_err(|source| ServerError::Io { what: "starting the committer threads".into(), source })?;
+        let committer = Arc::new(committer);
+        Ok(Server { kmip, http, service, store, committer, lease: opened.lease, audit, tls, config })
     }
 
     /// The TLS configurations, to reload (on SIGHUP) while the server runs.
@@ -158,6 +164,7 @@ impl Server {
         let audit = self.audit.clone();
         let shared = Arc::new(listener::Shared {
             service: self.service,
+            committer: self.committer,
             audit: self.audit,
             tls: self.tls.clone(),
             limits: self.config.limits.clone(),

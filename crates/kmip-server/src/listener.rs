@@ -26,6 +26,7 @@ use crate::config::LimitsConfig;
 /// What every connection shares.
 pub(crate) struct Shared {
     pub(crate) service: Arc<Service>,
+    pub(crate) committer: Arc<crate::committer::Committer>,
     pub(crate) audit: crate::audit::Audit,
     pub(crate) tls: Arc<crate::tls::TlsState>,
     pub(crate) limits: LimitsConfig,
@@ -127,17 +128,25 @@ async fn connection(
         };
         let request = shared.service.decode(&body);
         drop(body);
-        let (response, outcomes) = if shared.service.serves_inline(&request) {
-            shared.service.serve(&client, request)
+        let served = if shared.service.serves_inline(&request) {
+            shared.service.serve_deferring(&client, request)
         } else {
-            // A write waits for the flush to disk, a remote store for the network, and an
-            // RSA operation takes milliseconds: run those off the async threads.
+            // A remote store waits for the network and an RSA operation takes milliseconds:
+            // run those off the async threads.
             let service = shared.service.clone();
             let client_for_op = client.clone();
-            tokio::task::spawn_blocking(move || service.serve(&client_for_op, request))
+            tokio::task::spawn_blocking(move || service.serve_deferring(&client_for_op, request))
                 .await
                 .map_err(|e| io::Error::other(format!("request handler failed: {e}")))?
         };
+        let kmip_ops::Served { mut response, mut outcomes, commit } = served;
+        // A response that promises new objects goes out once they are durable.
+        if let Some(commit) = commit {
+            let (changes, refusal) = commit.into_parts();
+            if let Err(e) = shared.committer.commit(changes).await {
+                (response, outcomes) = shared.service.refused(refusal, e);
+            }
+        }
         for outcome in &outcomes {
             shared.audit.kmip(client.subject(), outcome);
         }

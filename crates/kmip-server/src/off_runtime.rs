@@ -21,7 +21,10 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// `S`, with its commits run by [`blocking`].
+/// `S`, with its commits run by [`blocking`]. Every method forwards, those with a default
+/// too: the default would stand in for the inner store's own (`commit_each`'s shared flushes
+/// were lost this way, and the scheduler's sweeps flushed once per rotation, until
+/// 2026-11-24).
 #[derive(Debug)]
 pub(crate) struct CommitsOffRuntime<S>(pub(crate) S);
 
@@ -32,6 +35,10 @@ impl<S: KeyStore> KeyStore for CommitsOffRuntime<S> {
 
     fn commit(&self, changes: Vec<Change>) -> Result<(), StoreError> {
         blocking(|| self.0.commit(changes))
+    }
+
+    fn commit_each(&self, commits: Vec<Vec<Change>>) -> Vec<Result<(), StoreError>> {
+        blocking(|| self.0.commit_each(commits))
     }
 
     fn scan(&self, key: &IndexKey, after: Option<&str>, limit: usize) -> Result<Vec<String>, StoreError> {

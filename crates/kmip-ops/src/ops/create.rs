@@ -1,6 +1,6 @@
 //! Create and Register: the two ways an object comes into being.
 
-use kmip_keystore::{Change, StoredObject};
+use kmip_keystore::StoredObject;
 use kmip_proto::dict::{CryptographicAlgorithm, ObjectType, ResultReason, State};
 use kmip_proto::payload::{CreateRequest, CreateResponse, RegisterRequest, RegisterResponse};
 use kmip_proto::{Attribute, Attributes, ManagedObject};
@@ -97,7 +97,7 @@ pub(crate) fn new_object(
     Ok(stored)
 }
 
-pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResponse, OpError> {
+pub(crate) fn create(ctx: &mut Ctx<'_>, request: CreateRequest) -> Result<CreateResponse, OpError> {
     if request.object_type != ObjectType::SYMMETRIC_KEY {
         return Err(OpError::IllegalObjectType("Create makes Symmetric Keys; Register the other types"));
     }
@@ -123,11 +123,11 @@ pub(crate) fn create(ctx: &Ctx<'_>, request: CreateRequest) -> Result<CreateResp
     let bytes = random_bytes(&ctx.svc.rng, crate::keys::key_bytes(algorithm, length))?;
     let stored = new_object(ctx, ObjectType::SYMMETRIC_KEY, attributes, symmetric_key(algorithm, length, bytes))?;
     let uid = stored.uid.clone();
-    ctx.svc.store.commit(vec![Change::Insert(stored)])?;
+    ctx.insert_new(vec![stored])?;
     Ok(CreateResponse { object_type: ObjectType::SYMMETRIC_KEY, unique_identifier: uid, template_attribute: None })
 }
 
-pub(crate) fn register(ctx: &Ctx<'_>, request: RegisterRequest) -> Result<RegisterResponse, OpError> {
+pub(crate) fn register(ctx: &mut Ctx<'_>, request: RegisterRequest) -> Result<RegisterResponse, OpError> {
     if request.object.object_type() != request.object_type {
         return Err(OpError::InvalidField(format!(
             "Object Type {} does not match the {} object sent",
@@ -159,6 +159,6 @@ pub(crate) fn register(ctx: &Ctx<'_>, request: RegisterRequest) -> Result<Regist
     }
     let stored = new_object(ctx, request.object_type, attributes, request.object)?;
     let uid = stored.uid.clone();
-    ctx.svc.store.commit(vec![Change::Insert(stored)])?;
+    ctx.insert_new(vec![stored])?;
     Ok(RegisterResponse { unique_identifier: uid, template_attribute: None })
 }

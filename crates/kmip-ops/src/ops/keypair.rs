@@ -139,7 +139,10 @@ fn algorithm_of(private: &[Attribute], public: &[Attribute], kind: KeyKind) -> C
     }
 }
 
-pub(crate) fn create_key_pair(ctx: &Ctx<'_>, request: CreateKeyPairRequest) -> Result<CreateKeyPairResponse, OpError> {
+pub(crate) fn create_key_pair(
+    ctx: &mut Ctx<'_>,
+    request: CreateKeyPairRequest,
+) -> Result<CreateKeyPairResponse, OpError> {
     let (mut private_attributes, mut public_attributes) = split(request.attributes, ctx.svc.config.max_attributes)?;
     let kind = requested_kind(&private_attributes, &public_attributes)?;
     let algorithm = algorithm_of(&private_attributes, &public_attributes, kind);
@@ -150,7 +153,7 @@ pub(crate) fn create_key_pair(ctx: &Ctx<'_>, request: CreateKeyPairRequest) -> R
     let mut public = new_object(ctx, ObjectType::PUBLIC_KEY, public_attributes, public_value)?;
     link_pair(&mut private, &mut public);
     let response = response(&private, &public);
-    ctx.svc.store.commit(vec![Change::Insert(private), Change::Insert(public)])?;
+    ctx.insert_new(vec![private, public])?;
     Ok(response)
 }
 
