@@ -7,7 +7,9 @@
 #
 # KMIP 1.4 by default: the newest version both servers speak (PyKMIP stops at 2.0 and refuses
 # 1.4-only fields such as the GCM tag in earlier versions). PyKMIP has no ReKey, so it is left
-# out. Results go to target/bench-compare/ (JSON per server, and summary.md).
+# out. The last row is the handshake rate: a Get on a new mutual-TLS connection each (TLS 1.3
+# with kmipd, 1.2 with PyKMIP, which offers no more). Results go to target/bench-compare/
+# (JSON per server, and summary.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -41,6 +43,9 @@ bench() { # port pid label
   target/release/kmip-bench "${common[@]}" --duration "$DURATION" --keys "$KEYS" \
     --op create --op get --op get-attributes --op locate --op encrypt --op decrypt >"$out/$3-timed.json"
   target/release/kmip-bench "${common[@]}" --operations "$OPERATIONS" --op activate --op destroy >"$out/$3-counted.json"
+  # New mutual-TLS connections per second: each Get on a connection of its own.
+  target/release/kmip-bench "${common[@]}" --duration "$DURATION" --keys "$KEYS" --connect-per-request \
+    --op get >"$out/$3-handshakes.json"
 }
 
 # kmipd, on the dev config, a fresh data dir and a free port.
@@ -78,9 +83,10 @@ import json, sys
 out, connections, version, cores = sys.argv[1:]
 def phases(label):
     result = {}
-    for kind in ("timed", "counted"):
+    for kind in ("timed", "counted", "handshakes"):
         for p in json.load(open(f"{out}/{label}-{kind}.json"))["phases"]:
-            result[p["operation"]] = p
+            name = p["operation"] if kind != "handshakes" else f"{p['operation']}, a new connection each"
+            result[name] = p
     return result
 ours, theirs = phases("kmipd"), phases("pykmip")
 lines = [f"{cores} cores, client and servers on one machine; {connections} connections; KMIP {version}.", "",
