@@ -88,10 +88,13 @@ mod tests {
         RequestMessage::new(ProtocolVersion::V2_1, (0..items).map(|_| create()).collect()).to_ttlv()
     }
 
-    fn service() -> (Service, Arc<MemoryStore>) {
+    /// A service on a fresh in-memory store, and what it served for `items` Creates.
+    fn serve_creates(items: usize) -> (Service, Arc<MemoryStore>, super::Served) {
         let store = Arc::new(MemoryStore::new());
         let service = Service::new(store.clone(), Arc::new(SystemClock), ServiceConfig::default());
-        (service, store)
+        let client = AuthenticatedClient::for_tests("alice");
+        let served = service.serve_deferring(&client, service.decode(&create_request(items)));
+        (service, store, served)
     }
 
     fn statuses(response: &[u8]) -> Vec<(ResultStatus, Option<ResultReason>)> {
@@ -101,9 +104,7 @@ mod tests {
 
     #[test]
     fn a_lone_create_leaves_its_insert_to_the_caller() {
-        let (service, store) = service();
-        let client = AuthenticatedClient::for_tests("alice");
-        let served = service.serve_deferring(&client, service.decode(&create_request(1)));
+        let (_, store, served) = serve_creates(1);
         let (changes, _) = served.commit.expect("deferred").into_parts();
         assert_eq!(store.count().expect("count"), 0, "nothing is stored until the caller commits");
         assert_eq!(statuses(&served.response), [(ResultStatus::SUCCESS, None)]);
@@ -114,18 +115,14 @@ mod tests {
     #[test]
     fn a_batch_commits_as_it_goes() {
         // A later item may act on an earlier one's object (the ID Placeholder): each commits.
-        let (service, store) = service();
-        let client = AuthenticatedClient::for_tests("alice");
-        let served = service.serve_deferring(&client, service.decode(&create_request(2)));
+        let (_, store, served) = serve_creates(2);
         assert!(served.commit.is_none());
         assert_eq!(store.count().expect("count"), 2);
     }
 
     #[test]
     fn a_refused_commit_fails_the_item() {
-        let (service, _) = service();
-        let client = AuthenticatedClient::for_tests("alice");
-        let served = service.serve_deferring(&client, service.decode(&create_request(1)));
+        let (service, _, served) = serve_creates(1);
         let (_, refusal) = served.commit.expect("deferred").into_parts();
         let (response, outcomes) = service.refused(refusal, kmip_keystore::StoreError::Backend("disk".into()));
         assert_eq!(statuses(&response), [(ResultStatus::OPERATION_FAILED, Some(ResultReason::GENERAL_FAILURE))]);
