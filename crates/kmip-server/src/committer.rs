@@ -9,7 +9,11 @@
 //! with PostgreSQL, one transaction with a savepoint each. Each is still all-or-nothing on
 //! its own, and gets its own outcome.
 //!
-//! Why a thread of its own rather than a blocking task per request: a write that was handed
+//! The queue needs no cap of its own: a connection reads its next request only once it has
+//! answered the last, so it holds at most one commit per open connection, and the
+//! connection cap bounds those.
+//!
+//! Why threads of its own rather than a blocking task per request: a write that was handed
 //! to a blocking thread, waited there for its batch's flush and then woke its async task
 //! cost three thread wake-ups per request, a fifth of kmipd's CPU per durable Create. A
 //! committer that is busy is not woken at all; an idle one is woken once per batch.
