@@ -131,8 +131,8 @@ async fn connection(
         let served = if shared.service.serves_inline(&request) {
             shared.service.serve_deferring(&client, request)
         } else {
-            // A remote store waits for the network and an RSA operation takes milliseconds:
-            // run those off the async threads.
+            // Another write waits for its flush to disk, a remote store for the network, and
+            // an RSA operation takes milliseconds: run those off the async threads.
             let service = shared.service.clone();
             let client_for_op = client.clone();
             tokio::task::spawn_blocking(move || service.serve_deferring(&client_for_op, request))
