@@ -63,7 +63,6 @@ impl Service {
     /// with `error`, and the outcome to audit: the item failed, for the reason `error` maps to.
     pub fn refused(&self, refusal: Refusal, error: StoreError) -> (Vec<u8>, Vec<ItemOutcome>) {
         let Refusal { version, now, correlation, operation, id } = refusal;
-        tracing::error!(?operation, %error, "store failure");
         let (item, outcome) = failed(version, Some(operation), id, &OpError::Store(error));
         (self.respond(version, now, correlation, vec![item]), vec![outcome])
     }

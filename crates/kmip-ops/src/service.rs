@@ -354,9 +354,6 @@ impl Service {
             }
             Err(e) => {
                 ctx.deferred = None;
-                if let OpError::Store(inner) = &e {
-                    tracing::error!(?operation, error = %inner, "store failure");
-                }
                 failed(ctx.version, Some(operation), id, &e)
             }
         }
@@ -474,6 +471,10 @@ pub(crate) fn failed(
     id: Option<Vec<u8>>,
     e: &OpError,
 ) -> (ResponseBatchItem, ItemOutcome) {
+    // The client hears "internal storage failure"; the operator reads why here.
+    if let OpError::Store(inner) = e {
+        tracing::error!(?operation, error = %inner, "store failure");
+    }
     let reason = e.reason(version);
     let outcome = ItemOutcome { operation, unique_identifier: None, result: Err(reason), version: Some(version) };
     (ResponseBatchItem::failure(operation, id, reason, e.client_message()), outcome)
